@@ -1,0 +1,143 @@
+/**
+ * SQLite migrations, numbered and append-only. Each runs once, in its own transaction,
+ * and is recorded in `migrations` in that same transaction. Never edit a shipped one.
+ */
+export const SQLITE_MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }> = [
+  {
+    id: 1,
+    name: 'core',
+    sql: `
+CREATE TABLE workspaces (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  signing_key TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE access_keys (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+  key_hash BLOB NOT NULL UNIQUE,
+  mode TEXT NOT NULL CHECK (mode IN ('live','test')),
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX access_keys_workspace ON access_keys(workspace_id);
+
+CREATE TABLE channels (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+  name TEXT NOT NULL,
+  platform_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  secrets TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER
+);
+CREATE INDEX channels_workspace ON channels(workspace_id, id) WHERE status <> 'deleted';
+
+CREATE TABLE contacts (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+  msisdn TEXT,
+  display_name TEXT,
+  first_name TEXT,
+  last_name TEXT,
+  custom_details TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER
+);
+
+-- One person, one contact: an identifier (E.164 phone number, Telegram id, ...) maps to exactly one contact.
+CREATE TABLE contact_identifiers (
+  workspace_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  contact_id TEXT NOT NULL REFERENCES contacts(id),
+  PRIMARY KEY (workspace_id, key, value)
+) WITHOUT ROWID;
+CREATE INDEX contact_identifiers_contact ON contact_identifiers(contact_id);
+
+CREATE TABLE conversations (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+  contact_id TEXT NOT NULL REFERENCES contacts(id),
+  status TEXT NOT NULL CHECK (status IN ('active','archived')),
+  channel_ids TEXT NOT NULL DEFAULT '[]',
+  last_used_channel_id TEXT,
+  last_received_at INTEGER,
+  last_message_id TEXT,
+  message_count INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER,
+  -- sort key of the v1 list: lastReceivedDatetime desc, falling back to creation
+  sort_at INTEGER NOT NULL
+);
+-- At most one active conversation per contact, enforced by the engine.
+CREATE UNIQUE INDEX conversations_one_active ON conversations(contact_id) WHERE status = 'active';
+CREATE INDEX conversations_list ON conversations(workspace_id, sort_at DESC, id DESC);
+CREATE INDEX conversations_list_status ON conversations(workspace_id, status, sort_at DESC, id DESC);
+
+CREATE TABLE messages (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  conversation_id TEXT NOT NULL REFERENCES conversations(id),
+  channel_id TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('sent','received')),
+  status TEXT NOT NULL,
+  type TEXT NOT NULL,
+  content TEXT NOT NULL,
+  from_addr TEXT NOT NULL,
+  to_addr TEXT NOT NULL,
+  provider_message_id TEXT,
+  mode TEXT NOT NULL,
+  error TEXT,
+  source TEXT,
+  tag TEXT,
+  report_url TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER
+);
+-- Providers retry: the same provider message id on a channel is one message.
+CREATE UNIQUE INDEX messages_provider_id ON messages(channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL;
+-- The v1 message list: newest first within a conversation (ids are time-ordered).
+CREATE INDEX messages_conversation ON messages(conversation_id, id DESC);
+
+CREATE TABLE send_jobs (
+  message_id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  run_at INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE INDEX send_jobs_due ON send_jobs(run_at);
+
+CREATE TABLE webhooks (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+  channel_id TEXT,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('enabled','disabled')),
+  settings TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER
+);
+CREATE INDEX webhooks_workspace ON webhooks(workspace_id, id);
+
+-- The transactional outbox: written in the same transaction as the change it describes.
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  channel_id TEXT,
+  conversation_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX events_workspace ON events(workspace_id, id);
+`,
+  },
+];

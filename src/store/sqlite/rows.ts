@@ -1,0 +1,145 @@
+import type {
+  Channel, Contact, Conversation, Message, OutboxEvent, Webhook, Workspace,
+} from '../../domain/records.js';
+
+/** Row <-> record mapping for the SQLite engine. JSON columns are TEXT. */
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Row = any;
+
+const json = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
+
+export const toWorkspace = (r: Row): Workspace => ({
+  id: r.id, name: r.name, signingKey: r.signing_key, createdAt: r.created_at,
+});
+
+export const toChannel = (r: Row): Channel => ({
+  id: r.id,
+  workspaceId: r.workspace_id,
+  name: r.name,
+  platformId: r.platform_id,
+  status: r.status,
+  settings: JSON.parse(r.settings),
+  secrets: JSON.parse(r.secrets),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const toContact = (r: Row): Contact => ({
+  id: r.id,
+  workspaceId: r.workspace_id,
+  msisdn: r.msisdn,
+  displayName: r.display_name,
+  firstName: r.first_name,
+  lastName: r.last_name,
+  customDetails: JSON.parse(r.custom_details),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const toConversation = (r: Row): Conversation => ({
+  id: r.id,
+  workspaceId: r.workspace_id,
+  contactId: r.contact_id,
+  status: r.status,
+  channelIds: JSON.parse(r.channel_ids),
+  lastUsedChannelId: r.last_used_channel_id,
+  lastReceivedAt: r.last_received_at,
+  lastMessageId: r.last_message_id,
+  messageCount: r.message_count,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const conversationParams = (c: Conversation) => ({
+  id: c.id,
+  workspace_id: c.workspaceId,
+  contact_id: c.contactId,
+  status: c.status,
+  channel_ids: JSON.stringify(c.channelIds),
+  last_used_channel_id: c.lastUsedChannelId,
+  last_received_at: c.lastReceivedAt,
+  last_message_id: c.lastMessageId,
+  message_count: c.messageCount,
+  created_at: c.createdAt,
+  updated_at: c.updatedAt,
+  sort_at: c.lastReceivedAt ?? c.createdAt,
+});
+
+export const toMessage = (r: Row): Message => ({
+  id: r.id,
+  workspaceId: r.workspace_id,
+  conversationId: r.conversation_id,
+  channelId: r.channel_id,
+  platform: r.platform,
+  direction: r.direction,
+  status: r.status,
+  type: r.type,
+  content: JSON.parse(r.content),
+  from: r.from_addr,
+  to: r.to_addr,
+  providerMessageId: r.provider_message_id,
+  mode: r.mode,
+  error: json(r.error),
+  source: json(r.source),
+  tag: r.tag,
+  reportUrl: r.report_url,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const messageParams = (m: Message) => ({
+  id: m.id,
+  workspace_id: m.workspaceId,
+  conversation_id: m.conversationId,
+  channel_id: m.channelId,
+  platform: m.platform,
+  direction: m.direction,
+  status: m.status,
+  type: m.type,
+  content: JSON.stringify(m.content),
+  from_addr: m.from,
+  to_addr: m.to,
+  provider_message_id: m.providerMessageId,
+  mode: m.mode,
+  error: m.error ? JSON.stringify(m.error) : null,
+  source: m.source ? JSON.stringify(m.source) : null,
+  tag: m.tag,
+  report_url: m.reportUrl,
+  created_at: m.createdAt,
+  updated_at: m.updatedAt,
+});
+
+export const toWebhook = (r: Row): Webhook => ({
+  id: r.id,
+  workspaceId: r.workspace_id,
+  channelId: r.channel_id,
+  url: r.url,
+  events: JSON.parse(r.events),
+  status: r.status,
+  settings: json(r.settings),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const webhookParams = (w: Webhook) => ({
+  id: w.id,
+  workspace_id: w.workspaceId,
+  channel_id: w.channelId,
+  url: w.url,
+  events: JSON.stringify(w.events),
+  status: w.status,
+  settings: w.settings ? JSON.stringify(w.settings) : null,
+  created_at: w.createdAt,
+  updated_at: w.updatedAt,
+});
+
+export const toEvent = (r: Row): OutboxEvent => ({
+  id: r.id,
+  workspaceId: r.workspace_id,
+  type: r.type,
+  channelId: r.channel_id,
+  conversationId: r.conversation_id,
+  payload: r.payload,
+  createdAt: r.created_at,
+});

@@ -1,0 +1,127 @@
+import type {
+  AccessKeyId, ChannelId, ContactId, ConversationId, MessageId, WebhookId, WorkspaceId,
+} from '../domain/ids.js';
+import type {
+  Channel, Contact, ContactIdentifier, Conversation, ConversationStatus, KeyMode, Message, MessageError,
+  OutboxEvent, Webhook, Workspace,
+} from '../domain/records.js';
+import type { MessageStatus } from '../domain/status.js';
+
+/**
+ * The Store: domain verbs over one database. Every engine implements it and passes the
+ * same conformance suite (test/store). Writes happen only inside `transaction`, whose
+ * callback receives an explicit `Tx`; the returned promise settles after the commit is
+ * durable, so a caller that acknowledges on resolution never acknowledges lost work.
+ *
+ * Contract for transaction callbacks: they may await only Tx methods (no network, no
+ * timers). Engines rely on it to group many callbacks into one durable commit.
+ */
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface AuthenticatedKey {
+  workspace: Workspace;
+  keyId: AccessKeyId;
+  mode: KeyMode;
+}
+
+export interface ConversationFilter {
+  status?: ConversationStatus;
+  ids?: ConversationId[];
+  offset: number;
+  limit: number;
+}
+
+export interface MessageFilter {
+  conversationId: ConversationId;
+  excludePlatforms?: string[];
+  offset: number;
+  limit: number;
+}
+
+export interface SendJob {
+  messageId: MessageId;
+  workspaceId: WorkspaceId;
+  attempts: number;
+  lockedUntil: number;
+}
+
+export interface WebhookCounts {
+  channelSpecific: number;
+  generic: number;
+}
+
+export interface Reads {
+  findAccessKey(keyHash: Buffer): Promise<AuthenticatedKey | undefined>;
+  getWorkspace(id: WorkspaceId): Promise<Workspace | undefined>;
+  countWorkspaces(): Promise<number>;
+
+  getChannel(ws: WorkspaceId, id: ChannelId): Promise<Channel | undefined>;
+  /** For inbound webhooks, which name a channel but carry no workspace. */
+  getChannelForInbound(id: ChannelId): Promise<Channel | undefined>;
+  getChannels(ws: WorkspaceId, ids: ChannelId[]): Promise<Channel[]>;
+  listChannels(ws: WorkspaceId, offset: number, limit: number): Promise<Page<Channel>>;
+
+  getContact(ws: WorkspaceId, id: ContactId): Promise<Contact | undefined>;
+  getContacts(ws: WorkspaceId, ids: ContactId[]): Promise<Contact[]>;
+  findContactByIdentifier(ws: WorkspaceId, identifier: ContactIdentifier): Promise<Contact | undefined>;
+  getContactIdentifiers(ws: WorkspaceId, id: ContactId): Promise<ContactIdentifier[]>;
+
+  getConversation(ws: WorkspaceId, id: ConversationId): Promise<Conversation | undefined>;
+  findActiveConversation(ws: WorkspaceId, contactId: ContactId): Promise<Conversation | undefined>;
+  listConversations(ws: WorkspaceId, filter: ConversationFilter): Promise<Page<Conversation>>;
+
+  getMessage(ws: WorkspaceId, id: MessageId): Promise<Message | undefined>;
+  findMessageByProviderId(channelId: ChannelId, providerMessageId: string): Promise<Message | undefined>;
+  listMessages(ws: WorkspaceId, filter: MessageFilter): Promise<Page<Message>>;
+
+  getWebhook(ws: WorkspaceId, id: WebhookId): Promise<Webhook | undefined>;
+  listWebhooks(ws: WorkspaceId, offset: number, limit: number): Promise<Page<Webhook>>;
+  countWebhooks(ws: WorkspaceId): Promise<WebhookCounts>;
+
+  countEvents(ws: WorkspaceId): Promise<number>;
+  listEvents(ws: WorkspaceId, afterId: string | null, limit: number): Promise<OutboxEvent[]>;
+}
+
+export interface Writes {
+  insertWorkspace(w: Workspace): Promise<void>;
+  setSigningKey(ws: WorkspaceId, key: string): Promise<void>;
+  insertAccessKey(k: { id: AccessKeyId; workspaceId: WorkspaceId; keyHash: Buffer; mode: KeyMode; createdAt: number }): Promise<void>;
+  deleteAccessKeys(ws: WorkspaceId): Promise<void>;
+
+  insertChannel(c: Channel): Promise<void>;
+  updateChannel(c: Channel): Promise<void>;
+
+  insertContact(c: Contact, identifiers: ContactIdentifier[]): Promise<void>;
+  addContactIdentifier(ws: WorkspaceId, contactId: ContactId, identifier: ContactIdentifier): Promise<void>;
+
+  insertConversation(c: Conversation): Promise<void>;
+  updateConversation(c: Conversation): Promise<void>;
+
+  /** Returns false, writing nothing, when the channel already has this provider message id. */
+  insertMessage(m: Message): Promise<boolean>;
+  updateMessageStatus(id: MessageId, status: MessageStatus, error: MessageError | null, providerMessageId: string | null, at: number): Promise<void>;
+
+  insertSendJob(messageId: MessageId, ws: WorkspaceId, runAt: number): Promise<void>;
+  /** Claims up to `limit` due jobs for `leaseMs`, counting the attempt at claim time. */
+  claimSendJobs(now: number, leaseMs: number, limit: number): Promise<SendJob[]>;
+  deleteSendJob(messageId: MessageId): Promise<void>;
+  rescheduleSendJob(messageId: MessageId, runAt: number, lastError: string): Promise<void>;
+
+  insertWebhook(w: Webhook): Promise<void>;
+  updateWebhook(w: Webhook): Promise<void>;
+  deleteWebhook(ws: WorkspaceId, id: WebhookId): Promise<boolean>;
+
+  insertEvent(e: OutboxEvent): Promise<void>;
+}
+
+export type Tx = Reads & Writes;
+
+export interface Store extends Reads {
+  readonly engine: 'sqlite' | 'postgres';
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
