@@ -58,6 +58,8 @@ export interface Reads {
   findAccessKey(keyHash: Buffer): Promise<AuthenticatedKey | undefined>;
   getWorkspace(id: WorkspaceId): Promise<Workspace | undefined>;
   countWorkspaces(): Promise<number>;
+  /** The first workspace created: the one the ROOST_* keys configure. */
+  getDefaultWorkspace(): Promise<Workspace | undefined>;
 
   getChannel(ws: WorkspaceId, id: ChannelId): Promise<Channel | undefined>;
   /** For inbound webhooks, which name a channel but carry no workspace. */

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { ChannelId, ContactId, ConversationId, MessageId, WebhookId, WorkspaceId } from '../../domain/ids.js';
-import type { ContactIdentifier, Message, MessageError } from '../../domain/records.js';
+import type { Channel, Contact, ContactIdentifier, Conversation, Message, MessageError, OutboxEvent, Webhook } from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
 import type { ConversationFilter, MessageFilter, Page, SendJob, Store, Tx } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -144,6 +144,11 @@ export class SqliteStore implements Store {
 
   countWorkspaces = async () => (this.#s.countWorkspaces.get() as { n: number }).n;
 
+  getDefaultWorkspace = async () => {
+    const r = this.#s.getDefaultWorkspace.get();
+    return r ? toWorkspace(r) : undefined;
+  };
+
   getChannel = async (ws: WorkspaceId, id: ChannelId) => {
     const r = this.#s.getChannel.get(id, ws);
     return r ? toChannel(r) : undefined;
@@ -280,13 +285,13 @@ export class SqliteStore implements Store {
     deleteAccessKeys: async (ws: WorkspaceId) => {
       this.#s.deleteAccessKeys.run(ws);
     },
-    insertChannel: async (c: import('../../domain/records.js').Channel) => {
+    insertChannel: async (c: Channel) => {
       this.#s.insertChannel.run(channelRow(c));
     },
-    updateChannel: async (c: import('../../domain/records.js').Channel) => {
+    updateChannel: async (c: Channel) => {
       this.#s.updateChannel.run(channelRow(c));
     },
-    insertContact: async (c: import('../../domain/records.js').Contact, identifiers: ContactIdentifier[]) => {
+    insertContact: async (c: Contact, identifiers: ContactIdentifier[]) => {
       this.#s.insertContact.run({
         id: c.id, workspace_id: c.workspaceId, msisdn: c.msisdn, display_name: c.displayName, first_name: c.firstName,
         last_name: c.lastName, custom_details: JSON.stringify(c.customDetails), created_at: c.createdAt, updated_at: c.updatedAt,
@@ -296,10 +301,10 @@ export class SqliteStore implements Store {
     addContactIdentifier: async (ws: WorkspaceId, contactId: ContactId, i: ContactIdentifier) => {
       this.#s.insertIdentifier.run(ws, i.key, i.value, contactId);
     },
-    insertConversation: async (c: import('../../domain/records.js').Conversation) => {
+    insertConversation: async (c: Conversation) => {
       this.#s.insertConversation.run(conversationParams(c));
     },
-    updateConversation: async (c: import('../../domain/records.js').Conversation) => {
+    updateConversation: async (c: Conversation) => {
       this.#s.updateConversation.run(conversationParams(c));
     },
     insertMessage: async (m: Message) => this.#s.insertMessage.run(messageParams(m)).changes === 1,
@@ -322,14 +327,14 @@ export class SqliteStore implements Store {
     rescheduleSendJob: async (messageId: MessageId, runAt: number, lastError: string) => {
       this.#s.rescheduleSendJob.run(runAt, lastError, messageId);
     },
-    insertWebhook: async (w: import('../../domain/records.js').Webhook) => {
+    insertWebhook: async (w: Webhook) => {
       this.#s.insertWebhook.run(webhookParams(w));
     },
-    updateWebhook: async (w: import('../../domain/records.js').Webhook) => {
+    updateWebhook: async (w: Webhook) => {
       this.#s.updateWebhook.run(webhookParams(w));
     },
     deleteWebhook: async (ws: WorkspaceId, id: WebhookId) => this.#s.deleteWebhook.run(id, ws).changes === 1,
-    insertEvent: async (e: import('../../domain/records.js').OutboxEvent) => {
+    insertEvent: async (e: OutboxEvent) => {
       this.#s.insertEvent.run({
         id: e.id, workspace_id: e.workspaceId, type: e.type, channel_id: e.channelId,
         conversation_id: e.conversationId, payload: e.payload, created_at: e.createdAt,
@@ -345,6 +350,7 @@ export class SqliteStore implements Store {
   #readsObject() {
     return {
       findAccessKey: this.findAccessKey, getWorkspace: this.getWorkspace, countWorkspaces: this.countWorkspaces,
+      getDefaultWorkspace: this.getDefaultWorkspace,
       getChannel: this.getChannel, getChannelForInbound: this.getChannelForInbound, getChannels: this.getChannels,
       listChannels: this.listChannels, getContact: this.getContact, getContacts: this.getContacts,
       findContactByIdentifier: this.findContactByIdentifier, getContactIdentifiers: this.getContactIdentifiers,
@@ -357,7 +363,7 @@ export class SqliteStore implements Store {
   }
 }
 
-function channelRow(c: import('../../domain/records.js').Channel) {
+function channelRow(c: Channel) {
   return {
     id: c.id, workspace_id: c.workspaceId, name: c.name, platform_id: c.platformId, status: c.status,
     settings: JSON.stringify(c.settings), secrets: JSON.stringify(c.secrets), created_at: c.createdAt, updated_at: c.updatedAt,
@@ -383,6 +389,7 @@ function prepare(db: Database.Database) {
                       FROM access_keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.key_hash = ?`),
     getWorkspace: p('SELECT * FROM workspaces WHERE id = ?'),
     countWorkspaces: p('SELECT count(*) AS n FROM workspaces'),
+    getDefaultWorkspace: p('SELECT * FROM workspaces ORDER BY created_at, id LIMIT 1'),
     insertWorkspace: p('INSERT INTO workspaces (id, name, signing_key, created_at) VALUES (@id, @name, @signing_key, @created_at)'),
     setSigningKey: p('UPDATE workspaces SET signing_key = ? WHERE id = ?'),
     insertAccessKey: p('INSERT INTO access_keys (id, workspace_id, key_hash, mode, created_at) VALUES (@id, @workspace_id, @key_hash, @mode, @created_at)'),

@@ -1,0 +1,37 @@
+import { newId } from '../domain/ids.js';
+import type { Conversation, Message } from '../domain/records.js';
+import { conversationEventBody, messageEventBody } from '../domain/views-v1.js';
+import type { Tx } from '../store/store.js';
+
+/**
+ * Writes webhook events into the outbox inside the caller's transaction, so an event
+ * exists if and only if the change it describes was committed. The body is serialised
+ * here, once, and delivered byte for byte to every subscriber.
+ */
+export async function recordMessageEvent(
+  tx: Tx, type: 'message.created' | 'message.updated', conversation: Conversation, message: Message, at: number,
+): Promise<void> {
+  await tx.insertEvent({
+    id: newId(),
+    workspaceId: message.workspaceId,
+    type,
+    channelId: message.channelId,
+    conversationId: conversation.id,
+    payload: messageEventBody(type, conversation, message),
+    createdAt: at,
+  });
+}
+
+export async function recordConversationEvent(
+  tx: Tx, type: 'conversation.created' | 'conversation.updated', conversation: Conversation, at: number,
+): Promise<void> {
+  await tx.insertEvent({
+    id: newId(),
+    workspaceId: conversation.workspaceId,
+    type,
+    channelId: conversation.lastUsedChannelId,
+    conversationId: conversation.id,
+    payload: conversationEventBody(type, conversation),
+    createdAt: at,
+  });
+}

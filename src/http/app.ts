@@ -1,0 +1,67 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { RoostError } from '../domain/errors.js';
+import type { Clock } from '../domain/time.js';
+import type { Channel } from '../domain/records.js';
+import type { ChannelContext, Connector } from '../channels/connector.js';
+import type { Store } from '../store/store.js';
+import { sendError, toRoostError } from './errors.js';
+import { applyMethodOverride } from './method-override.js';
+import { inboundRoutes } from './routes/inbound.js';
+import { v1Routes } from './routes/v1/index.js';
+
+export interface AppDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  publicUrl: () => string;
+  allowPrivateUrls: boolean;
+  bodyLimitBytes: number;
+  connectorFor(platformId: string): Connector | undefined;
+  platforms(): string[];
+  contextFor(channel: Channel): ChannelContext;
+  notifySendWorker(): void;
+  onEventsCommitted(): void;
+  isReady(): boolean;
+}
+
+/**
+ * Builds the un-started Fastify app. Bodies are kept raw (a Buffer) for every content
+ * type: provider signatures are computed over the exact bytes, and the v1 routes parse
+ * JSON themselves so that every failure gets MessageBird's error body.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: false,
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+        applyMethodOverride(req);
+        handler(req, res);
+      }),
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err, req, reply) => {
+    sendError(reply, toRoostError(err, req));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    sendError(reply, new RoostError('api_not_found', `API not found: ${req.method} ${req.url.split('?')[0]}`));
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_req, reply) =>
+    deps.isReady() ? { status: 'ready' } : reply.code(503).send({ status: 'starting' }));
+
+  app.register(v1Routes(deps), { prefix: '/v1' });
+  app.register(inboundRoutes(deps), { prefix: '/inbound' });
+  return app;
+}

@@ -1,0 +1,65 @@
+import type { FastifyRequest } from 'fastify';
+import { RoostError } from '../domain/errors.js';
+
+/**
+ * The attributes of a request, from wherever the client put them. MessageBird accepts a
+ * JSON body, and "alternatively, resource attributes can be sent through GET parameters"
+ * (seed 004), e.g. `POST /v1/send?to=...&from=...&type=text&content[text]=Hi`. Form bodies
+ * are read the same way. Nested keys use brackets (`content[text]`); a value that is
+ * itself a JSON object or array (`content={"text":"Hi"}`) is parsed as JSON.
+ */
+export function attributesOf(req: FastifyRequest): Record<string, unknown> {
+  const raw = req.body as Buffer | undefined;
+  if (raw && raw.length > 0) {
+    const type = String(req.headers['content-type'] ?? '').toLowerCase();
+    // curl's -d sends JSON labelled as a form; a body that opens like JSON is read as JSON.
+    const looksJson = raw[0] === 0x7b || raw[0] === 0x5b || /^\s*[{[]/.test(raw.subarray(0, 64).toString('utf8'));
+    if (type.startsWith('application/x-www-form-urlencoded') && !looksJson) {
+      return fromParams(new URLSearchParams(raw.toString('utf8')));
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new RoostError('bad_request', 'request body is not valid JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new RoostError('bad_request', 'request body must be a JSON object');
+    }
+    return parsed as Record<string, unknown>;
+  }
+  const q = req.url.indexOf('?');
+  return q === -1 ? {} : fromParams(new URLSearchParams(req.url.slice(q + 1)));
+}
+
+const RESERVED = new Set(['_method', 'access_key']);
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function fromParams(params: URLSearchParams): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of params) {
+    if (RESERVED.has(key)) continue;
+    const path = key.split(/[[\]]+/).filter((p) => p !== '');
+    if (path.length === 0 || path.length > 5 || path.some((p) => FORBIDDEN_KEYS.has(p))) continue;
+    let node = out;
+    for (const part of path.slice(0, -1)) {
+      const next = node[part];
+      if (typeof next !== 'object' || next === null) node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]!] = coerce(value);
+  }
+  return out;
+}
+
+function coerce(value: string): unknown {
+  const t = value.trim();
+  if ((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']'))) {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../app.js';
+import { accessKeyAuth } from '../../auth.js';
+import { channelRoutes } from './channels.js';
+import { conversationRoutes } from './conversations.js';
+import { messageRoutes } from './messages.js';
+import { webhookRoutes } from './webhooks.js';
+
+/** The MessageBird Conversations API v1 surface, every route behind `Authorization: AccessKey`. */
+export function v1Routes(deps: AppDeps) {
+  return async function (app: FastifyInstance) {
+    app.decorateRequest('caller', null as never);
+    app.addHook('onRequest', accessKeyAuth(deps.store));
+    await app.register(channelRoutes(deps));
+    await app.register(conversationRoutes(deps));
+    await app.register(messageRoutes(deps));
+    await app.register(webhookRoutes(deps));
+  };
+}

@@ -1,0 +1,57 @@
+import type { MessageId } from '../domain/ids.js';
+import type { Channel, Message, MessageError } from '../domain/records.js';
+import { canAdvance } from '../domain/status.js';
+import type { OutboundStatus } from '../domain/status.js';
+import { recordMessageEvent } from '../conversations/outbox.js';
+import type { Tx } from '../store/store.js';
+
+export type StatusResult = 'applied' | 'stale' | 'unknown_message';
+
+export interface StatusChange {
+  status: OutboundStatus;
+  error?: MessageError | undefined;
+  providerMessageId?: string | undefined;
+}
+
+/**
+ * Moves an outbound message's status forward and records `message.updated`. Updates that
+ * would move it backwards (callbacks arrive out of order) are `stale` and change nothing.
+ */
+export async function applyStatus(tx: Tx, message: Message, change: StatusChange, now: number): Promise<StatusResult> {
+  if (message.direction !== 'sent' || !canAdvance(message.status, change.status)) {
+    if (change.providerMessageId && !message.providerMessageId) {
+      await tx.updateMessageStatus(message.id, message.status, message.error, change.providerMessageId, message.updatedAt ?? now);
+    }
+    return 'stale';
+  }
+  const error = change.status === 'failed' ? (change.error ?? { code: 0, description: 'failed' }) : null;
+  await tx.updateMessageStatus(message.id, change.status, error, change.providerMessageId ?? null, now);
+  const conversation = await tx.getConversation(message.workspaceId, message.conversationId);
+  if (conversation) {
+    const updated: Message = {
+      ...message,
+      status: change.status,
+      error,
+      providerMessageId: change.providerMessageId ?? message.providerMessageId,
+      updatedAt: now,
+    };
+    await recordMessageEvent(tx, 'message.updated', conversation, updated, now);
+  }
+  return 'applied';
+}
+
+/** A provider's status callback: find the message by provider id (or Roost id from the callback URL). */
+export async function applyStatusCallback(
+  tx: Tx,
+  channel: Channel,
+  update: { providerMessageId: string; messageId?: MessageId | undefined; status: OutboundStatus; error?: MessageError | undefined },
+  now: number,
+): Promise<StatusResult> {
+  let message = await tx.findMessageByProviderId(channel.id, update.providerMessageId);
+  if (!message && update.messageId) {
+    const byId = await tx.getMessage(channel.workspaceId, update.messageId);
+    if (byId && byId.channelId === channel.id) message = byId;
+  }
+  if (!message) return 'unknown_message';
+  return applyStatus(tx, message, { status: update.status, error: update.error, providerMessageId: update.providerMessageId }, now);
+}

@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import { notFound, RoostError } from '../domain/errors.js';
+import type { ChannelId } from '../domain/ids.js';
+import type { Channel } from '../domain/records.js';
+import type { Clock } from '../domain/time.js';
+import type { ChannelContext, Connector, InboundRequest, InboundResponse } from '../channels/connector.js';
+import type { Store } from '../store/store.js';
+import { applyStatusCallback } from './apply-status.js';
+import { ingestMessage } from './ingest-message.js';
+
+export interface InboundDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  connectorFor(platformId: string): Connector | undefined;
+  contextFor(channel: Channel): ChannelContext;
+  /** Called after a commit that wrote events, so deliveries start without waiting for a poll. */
+  onCommitted(): void;
+}
+
+const OK: InboundResponse = { status: 200, contentType: 'application/json; charset=utf-8', body: '{"status":"ok"}' };
+
+/**
+ * A provider's webhook, end to end: authenticate with the provider's scheme, parse, then
+ * store everything it carries in one transaction. The answer is sent only after that
+ * transaction is durable, so a provider never sees an acknowledgement for lost data;
+ * anything that fails before the commit gets a non-2xx and the provider retries.
+ */
+export async function handleInbound(deps: InboundDeps, channelId: ChannelId, req: InboundRequest): Promise<InboundResponse> {
+  const channel = await deps.store.getChannelForInbound(channelId);
+  if (!channel) throw notFound('channel');
+  const connector = deps.connectorFor(channel.platformId);
+  if (!connector) throw notFound('channel');
+  const ctx = deps.contextFor(channel);
+
+  const verdict = connector.verify(req, ctx);
+  if (!verdict.ok) {
+    deps.log.warn({ channelId, platform: channel.platformId, reason: verdict.reason }, 'inbound webhook refused');
+    throw new RoostError('unauthorized', `request not authenticated: ${verdict.reason}`);
+  }
+
+  const parsed = connector.parse(req, ctx);
+  if (parsed.items.length > 0) {
+    const now = deps.clock.now();
+    await deps.store.transaction(async (tx) => {
+      for (const item of parsed.items) {
+        if (item.kind === 'message') await ingestMessage(tx, channel, item, now);
+        else {
+          const result = await applyStatusCallback(tx, channel, item, now);
+          if (result === 'unknown_message') {
+            deps.log.info({ channelId, providerMessageId: item.providerMessageId }, 'status callback for an unknown message ignored');
+          }
+        }
+      }
+    });
+    deps.onCommitted();
+  }
+  return parsed.response ?? OK;
+}

@@ -1,0 +1,52 @@
+import { newId } from '../domain/ids.js';
+import type { Channel, Conversation, Message } from '../domain/records.js';
+import type { InboundMessage } from '../channels/connector.js';
+import { recordMessageEvent } from '../conversations/outbox.js';
+import { activeConversationFor, findOrCreateContact, threadMessage } from '../conversations/threading.js';
+import type { Tx } from '../store/store.js';
+
+export type IngestResult =
+  | { kind: 'stored'; message: Message; conversation: Conversation }
+  | { kind: 'duplicate'; message: Message };
+
+/**
+ * The one inbound step every channel goes through: contact, conversation, message and
+ * their events in the caller's transaction. The same provider message id on a channel
+ * is stored once; a retry gets `duplicate` and changes nothing.
+ */
+export async function ingestMessage(tx: Tx, channel: Channel, item: InboundMessage, now: number): Promise<IngestResult> {
+  const seen = await tx.findMessageByProviderId(channel.id, item.providerMessageId);
+  if (seen) return { kind: 'duplicate', message: seen };
+
+  const contact = await findOrCreateContact(tx, channel.workspaceId, item.contact, item.contactName ?? null, now);
+  const { conversation, created } = await activeConversationFor(tx, contact, channel.id, now);
+  const message: Message = {
+    id: newId(),
+    workspaceId: channel.workspaceId,
+    conversationId: conversation.id,
+    channelId: channel.id,
+    platform: channel.platformId,
+    direction: 'received',
+    status: 'received',
+    type: item.type,
+    content: item.content,
+    from: item.from,
+    to: item.to,
+    providerMessageId: item.providerMessageId,
+    mode: 'live',
+    error: null,
+    source: null,
+    tag: null,
+    reportUrl: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (!(await tx.insertMessage(message))) {
+    // Lost a race with a concurrent copy of the same webhook; the unique index kept one.
+    const winner = await tx.findMessageByProviderId(channel.id, item.providerMessageId);
+    return { kind: 'duplicate', message: winner ?? message };
+  }
+  const threaded = await threadMessage(tx, conversation, created, message, now);
+  await recordMessageEvent(tx, 'message.created', threaded, message, now);
+  return { kind: 'stored', message, conversation: threaded };
+}

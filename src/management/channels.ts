@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { invalid, missing, notFound, RoostError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import type { ChannelId } from '../domain/ids.js';
+import type { Channel, ChannelStatus, Workspace } from '../domain/records.js';
+import type { Clock } from '../domain/time.js';
+import { CALLBACK_KEY } from '../channels/channel-context.js';
+import type { Connector } from '../channels/connector.js';
+import type { Store } from '../store/store.js';
+
+export interface ChannelDeps {
+  store: Store;
+  clock: Clock;
+  connectorFor(platformId: string): Connector | undefined;
+  platforms(): string[];
+}
+
+type Body = Record<string, unknown>;
+
+function settingsObject(body: Body): Record<string, unknown> {
+  const s = body.settings;
+  if (s === undefined || s === null) return {};
+  if (typeof s !== 'object' || Array.isArray(s)) throw invalid('settings', 'must be an object');
+  return s as Record<string, unknown>;
+}
+
+function nameOf(body: Body, fallback?: string): string {
+  const name = body.name;
+  if (name === undefined || name === null || name === '') {
+    if (fallback !== undefined) return fallback;
+    throw missing('name');
+  }
+  if (typeof name !== 'string' || name.length > 200) throw invalid('name', 'must be a string of at most 200 characters');
+  return name;
+}
+
+/** Secrets the core keeps on every channel, beside the connector's own. */
+function withCoreSecrets(secrets: Record<string, string>, previous?: Record<string, string>): Record<string, string> {
+  return { ...secrets, [CALLBACK_KEY]: previous?.[CALLBACK_KEY] ?? randomBytes(32).toString('base64url') };
+}
+
+function withoutCoreSecrets(secrets: Record<string, string>): Record<string, string> {
+  const { [CALLBACK_KEY]: _omit, ...rest } = secrets;
+  return rest;
+}
+
+export async function createChannel(deps: ChannelDeps, ws: Workspace, body: Body): Promise<Channel> {
+  const platformId = body.platformId;
+  if (platformId === undefined || platformId === null || platformId === '') throw missing('platformId');
+  const connector = typeof platformId === 'string' ? deps.connectorFor(platformId) : undefined;
+  if (!connector) throw invalid('platformId', `must be one of ${deps.platforms().join(', ')}`);
+  const { settings, secrets } = connector.parseSettings(settingsObject(body));
+  const now = deps.clock.now();
+  const channel: Channel = {
+    id: newId(),
+    workspaceId: ws.id,
+    name: nameOf(body, connector.platform),
+    platformId: connector.platform,
+    status: 'active',
+    settings,
+    secrets: withCoreSecrets(secrets),
+    createdAt: now,
+    updatedAt: null,
+  };
+  await deps.store.transaction((tx) => tx.insertChannel(channel));
+  return channel;
+}
+
+export async function updateChannel(deps: ChannelDeps, ws: Workspace, id: ChannelId, body: Body): Promise<Channel> {
+  return deps.store.transaction(async (tx) => {
+    const current = await tx.getChannel(ws.id, id);
+    if (!current) throw notFound('channel');
+    if (body.platformId !== undefined && body.platformId !== current.platformId) {
+      throw invalid('platformId', 'cannot be changed; create a new channel instead');
+    }
+    const connector = deps.connectorFor(current.platformId);
+    if (!connector) throw new RoostError('internal', `no connector for ${current.platformId}`);
+    let status: ChannelStatus = current.status;
+    if (body.status !== undefined) {
+      if (body.status !== 'active' && body.status !== 'inactive') throw invalid('status', 'must be active or inactive');
+      status = body.status;
+    }
+    const parsed = body.settings === undefined
+      ? { settings: current.settings, secrets: withoutCoreSecrets(current.secrets) }
+      : connector.parseSettings(settingsObject(body), { settings: current.settings, secrets: withoutCoreSecrets(current.secrets) });
+    const updated: Channel = {
+      ...current,
+      name: nameOf(body, current.name),
+      status,
+      settings: parsed.settings,
+      secrets: withCoreSecrets(parsed.secrets, current.secrets),
+      updatedAt: deps.clock.now(),
+    };
+    await tx.updateChannel(updated);
+    return updated;
+  });
+}
+
+/** Channels are retired, not erased: their messages keep pointing at them. */
+export async function deleteChannel(deps: ChannelDeps, ws: Workspace, id: ChannelId): Promise<void> {
+  await deps.store.transaction(async (tx) => {
+    const current = await tx.getChannel(ws.id, id);
+    if (!current) throw notFound('channel');
+    await tx.updateChannel({ ...current, status: 'deleted', updatedAt: deps.clock.now() });
+  });
+}

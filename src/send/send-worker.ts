@@ -1,0 +1,183 @@
+import type { Logger } from 'pino';
+import type { Channel, Message } from '../domain/records.js';
+import { nextRetryDelay, SEND_RETRY_POLICY } from '../domain/retry.js';
+import type { RetryPolicy } from '../domain/retry.js';
+import type { OutboundStatus } from '../domain/status.js';
+import type { Clock } from '../domain/time.js';
+import type { ChannelContext, Connector, SendOutcome } from '../channels/connector.js';
+import { applyStatus } from '../ingest/apply-status.js';
+import type { HttpClient } from '../net/http-client.js';
+import type { SendJob, Store } from '../store/store.js';
+
+export interface SendWorkerDeps {
+  store: Store;
+  http: HttpClient;
+  clock: Clock;
+  log: Logger;
+  connectorFor(platformId: string): Connector | undefined;
+  contextFor(channel: Channel): ChannelContext;
+  concurrency: number;
+  pollIntervalMs: number;
+  /** How long a claimed job stays ours; a node that dies mid-send loses its claim after this. */
+  leaseMs: number;
+  /** Pause between the steps of a simulated (sandbox or test-key) message's progress. */
+  simulatedStepMs: number;
+  retryPolicy?: RetryPolicy;
+}
+
+/** Statuses a test-key message moves through without ever reaching a provider. */
+const TEST_MODE_PROGRESS: readonly OutboundStatus[] = ['sent', 'delivered'];
+
+/**
+ * Hands durable send jobs to channel connectors: claim due jobs (the attempt counts at
+ * claim time), call the provider outside any transaction, then record the outcome and
+ * the job's fate in one transaction. Polling is the correctness path; `notify()` only
+ * makes an idle worker look sooner.
+ */
+export class SendWorker {
+  readonly #d: SendWorkerDeps;
+  #running = false;
+  #inFlight = 0;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+  readonly #idle = new Set<() => void>();
+
+  constructor(deps: SendWorkerDeps) {
+    this.#d = deps;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  notify(): void {
+    this.#wake?.();
+  }
+
+  /** Stops claiming, then waits for in-flight sends to be recorded. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.notify();
+    await this.#loop;
+    while (this.#inFlight > 0) await new Promise<void>((r) => this.#idle.add(r));
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const room = this.#d.concurrency - this.#inFlight;
+      let jobs: SendJob[] = [];
+      if (room > 0) {
+        try {
+          const now = this.#d.clock.now();
+          jobs = await this.#d.store.transaction((tx) => tx.claimSendJobs(now, this.#d.leaseMs, room));
+        } catch (err) {
+          this.#d.log.error({ err }, 'send worker: claiming jobs failed');
+        }
+      }
+      for (const job of jobs) {
+        this.#inFlight++;
+        void this.#process(job).finally(() => {
+          this.#inFlight--;
+          this.notify();
+          if (this.#inFlight === 0) for (const r of this.#idle) r();
+          this.#idle.clear();
+        });
+      }
+      if (jobs.length === 0 || this.#inFlight >= this.#d.concurrency) await this.#sleep(this.#d.pollIntervalMs);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = null;
+        done();
+      };
+    });
+  }
+
+  async #process(job: SendJob): Promise<void> {
+    const { store, log } = this.#d;
+    try {
+      const message = await store.getMessage(job.workspaceId, job.messageId);
+      if (!message || message.direction !== 'sent') {
+        await store.transaction((tx) => tx.deleteSendJob(job.messageId));
+        return;
+      }
+      const channel = await store.getChannel(job.workspaceId, message.channelId);
+      const connector = channel ? this.#d.connectorFor(channel.platformId) : undefined;
+      if (!channel || !connector) {
+        await this.#record(job, message, { kind: 'failed', error: { code: 0, description: 'channel no longer exists' } }, []);
+        return;
+      }
+      const progress = message.mode === 'test' ? TEST_MODE_PROGRESS : (connector.simulatedProgress ?? []);
+      // Already handed off (a provider id is recorded): only simulated progress remains.
+      if (message.status !== 'accepted' || message.providerMessageId !== null) {
+        await this.#advanceSimulated(job, message, progress);
+        return;
+      }
+      const outcome: SendOutcome = message.mode === 'test'
+        ? { kind: 'accepted', providerMessageId: `test-${message.id}`, status: 'accepted' }
+        : await connector.send({ message, channel, ctx: this.#d.contextFor(channel) }, this.#d.http);
+      await this.#record(job, message, outcome, progress);
+    } catch (err) {
+      // Recording failed (database trouble): leave the job claimed; its lease expires and it is retried.
+      log.error({ err, messageId: job.messageId }, 'send worker: could not record a send outcome');
+    }
+  }
+
+  async #record(job: SendJob, message: Message, outcome: SendOutcome, progress: readonly OutboundStatus[]) {
+    const { store, clock, log } = this.#d;
+    const now = clock.now();
+    await store.transaction(async (tx) => {
+      switch (outcome.kind) {
+        case 'accepted': {
+          await applyStatus(tx, message, { status: outcome.status, providerMessageId: outcome.providerMessageId }, now);
+          if (progress.length > 0) await tx.rescheduleSendJob(job.messageId, now + this.#d.simulatedStepMs, '');
+          else await tx.deleteSendJob(job.messageId);
+          return;
+        }
+        case 'failed': {
+          await applyStatus(tx, message, { status: 'failed', error: outcome.error }, now);
+          await tx.deleteSendJob(job.messageId);
+          return;
+        }
+        case 'retry': {
+          const delay = nextRetryDelay(this.#d.retryPolicy ?? SEND_RETRY_POLICY, job.attempts, outcome.retryAfterMs);
+          if (delay === undefined) {
+            await applyStatus(tx, message, { status: 'failed', error: outcome.error }, now);
+            await tx.deleteSendJob(job.messageId);
+          } else {
+            await tx.rescheduleSendJob(job.messageId, now + delay, outcome.error.description);
+          }
+          return;
+        }
+      }
+    });
+    if (outcome.kind !== 'accepted') {
+      log.warn({ messageId: message.id, outcome: outcome.kind, error: outcome.error }, 'send attempt did not succeed');
+    }
+  }
+
+  /** One step of a simulated message's progress per claim, so the steps survive a restart. */
+  async #advanceSimulated(job: SendJob, message: Message, progress: readonly OutboundStatus[]) {
+    const now = this.#d.clock.now();
+    const next = progress[progress.indexOf(message.status as OutboundStatus) + 1];
+    await this.#d.store.transaction(async (tx) => {
+      if (next === undefined || message.status === 'failed') {
+        await tx.deleteSendJob(job.messageId);
+        return;
+      }
+      await applyStatus(tx, message, { status: next }, now);
+      if (progress.indexOf(next) === progress.length - 1) await tx.deleteSendJob(job.messageId);
+      else await tx.rescheduleSendJob(job.messageId, now + this.#d.simulatedStepMs, '');
+    });
+  }
+}

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const BIN = resolve(import.meta.dirname, '../../bin/roost.js');
+
+export interface RoostProcess {
+  url: string;
+  port: number;
+  dataDir: string;
+  dbPath: string;
+  /** Keys printed on first start (absent when configured through the environment). */
+  liveKey?: string;
+  testKey?: string;
+  signingKey?: string;
+  output(): string;
+  /** Graceful stop (SIGTERM); resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Hard kill (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  child: ChildProcess;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  /** Reuse a data directory (to restart on the same database). */
+  dataDir?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Starts the real `roost serve` process on a free port with a throwaway SQLite file,
+ * waits for it to print its listening line, and parses the keys it prints on first start.
+ */
+export async function startRoost(opts: StartOptions = {}): Promise<RoostProcess> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'roost-e2e-'));
+  const dbPath = join(dataDir, 'roost.db');
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ROOST_PORT: String(port),
+      ROOST_HOST: '127.0.0.1',
+      ROOST_DATABASE_URL: `sqlite:${dbPath}`,
+      ROOST_ALLOW_PRIVATE_URLS: '1',
+      ROOST_LOG_LEVEL: 'warn',
+      ROOST_POLL_INTERVAL_MS: '50',
+      ROOST_SIMULATED_STEP_MS: '20',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`roost did not start in time:\n${out}`)), opts.timeoutMs ?? 15_000);
+    const check = () => {
+      if (out.includes('roost listening on')) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        res();
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`roost exited with ${code} before it was ready:\n${out}`));
+    });
+    check();
+  });
+
+  const pick = (label: string) => new RegExp(`${label}:\\s+(\\S+)`).exec(out)?.[1];
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    dbPath,
+    liveKey: pick('live access key'),
+    testKey: pick('test access key'),
+    signingKey: pick('signing key'),
+    output: () => out,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export function removeDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Small JSON client for the v1 API. */
+export function apiClient(baseUrl: string, key: string) {
+  return async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: {
+        authorization: `AccessKey ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: unknown = undefined;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return { status: res.status, headers: res.headers, text, json: json as any };
+  };
+}
+
+/** Polls `fn` until it returns a truthy value or the time runs out. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 5_000, stepMs = 25): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
