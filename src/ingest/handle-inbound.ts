@@ -36,6 +36,7 @@ export async function handleInbound(deps: InboundDeps, channelId: ChannelId, req
   const verdict = connector.verify(req, ctx);
   if (!verdict.ok) {
     deps.log.warn({ channelId, platform: channel.platformId, reason: verdict.reason }, 'inbound webhook refused');
+    if (verdict.status === 405) throw new RoostError('method_not_allowed', verdict.reason);
     throw new RoostError('unauthorized', `request not authenticated: ${verdict.reason}`);
   }
 

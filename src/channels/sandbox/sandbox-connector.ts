@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import { toE164 } from '../../domain/phone.js';
 import type { Connector } from '../connector.js';
+import { safeEqual } from '../shared/safe-equal.js';
 import { SIMULATED_FAILURE, parseSandbox } from './inbound.js';
 import { parseSandboxSettings, sandboxNumberOf } from './settings.js';
 
@@ -34,9 +34,7 @@ export const sandboxConnector: Connector = {
     if (!secret) return { ok: true };
     const presented = req.headers[SANDBOX_SECRET_HEADER];
     if (presented === undefined) return { ok: false, status: 401, reason: `missing ${SANDBOX_SECRET_HEADER} header` };
-    const a = Buffer.from(presented, 'utf8');
-    const b = Buffer.from(secret, 'utf8');
-    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+    if (!safeEqual(presented, secret)) {
       return { ok: false, status: 401, reason: `${SANDBOX_SECRET_HEADER} does not match` };
     }
     return { ok: true };

@@ -1,5 +1,5 @@
 import type { ChannelContext, InboundRequest, Verification } from '../connector.js';
-import { safeEqual } from './safe-equal.js';
+import { safeEqual } from '../shared/safe-equal.js';
 import { configOf } from './settings.js';
 
 export const SIGNING_HEADER = 'sb-signing-secret';

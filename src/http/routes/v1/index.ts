@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.js';
 import { accessKeyAuth } from '../../auth.js';
 import { channelRoutes } from './channels.js';
+import { contactRoutes } from './contacts.js';
 import { conversationRoutes } from './conversations.js';
 import { messageRoutes } from './messages.js';
 import { webhookRoutes } from './webhooks.js';
@@ -12,6 +13,7 @@ export function v1Routes(deps: AppDeps) {
     app.decorateRequest('caller', null as never);
     app.addHook('onRequest', accessKeyAuth(deps.store));
     await app.register(channelRoutes(deps));
+    await app.register(contactRoutes(deps));
     await app.register(conversationRoutes(deps));
     await app.register(messageRoutes(deps));
     await app.register(webhookRoutes(deps));
