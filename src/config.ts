@@ -67,10 +67,10 @@ export function loadConfig(env: Env = process.env): Config {
     try {
       const u = new URL(env.ROOST_PUBLIC_URL);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-      if (u.search || u.hash) throw new Error();
-      publicUrl = u.toString().replace(/\/+$/, '');
+      if (u.search || u.hash || /[?#]/.test(env.ROOST_PUBLIC_URL) || u.username || u.password) throw new Error();
+      publicUrl = `${u.origin}${u.pathname}`.replace(/\/+$/, '');
     } catch {
-      problems.push('ROOST_PUBLIC_URL: must be an absolute http(s) URL without query, e.g. https://roost.example.com');
+      problems.push('ROOST_PUBLIC_URL: must be an absolute http(s) URL without query or credentials, e.g. https://roost.example.com');
     }
   }
 

@@ -44,6 +44,7 @@ export async function activeConversationFor(
     status: 'active',
     channelIds: [channelId],
     lastUsedChannelId: channelId,
+    lastInboundChannelId: null,
     lastReceivedAt: null,
     lastMessageId: null,
     messageCount: 0,
@@ -64,6 +65,7 @@ export async function threadMessage(
       ? conversation.channelIds
       : [...conversation.channelIds, message.channelId],
     lastUsedChannelId: message.channelId,
+    lastInboundChannelId: message.direction === 'received' ? message.channelId : conversation.lastInboundChannelId,
     lastReceivedAt: message.direction === 'received' ? message.createdAt : conversation.lastReceivedAt,
     lastMessageId: message.id,
     messageCount: conversation.messageCount + 1,

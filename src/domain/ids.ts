@@ -18,6 +18,7 @@ export type WebhookId = Id<'webhook'>;
 export type EventId = Id<'event'>;
 
 const ID_PATTERN = /^[0-9a-f]{32}$/;
+const DASHED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function newId<K extends string>(): Id<K> {
   return uuidv7().replaceAll('-', '') as Id<K>;
@@ -26,6 +27,6 @@ export function newId<K extends string>(): Id<K> {
 /** Parses an id from untrusted input; accepts the dashed UUID form too. */
 export function parseId<K extends string>(raw: unknown): Id<K> | undefined {
   if (typeof raw !== 'string') return undefined;
-  const hex = raw.length === 36 ? raw.replaceAll('-', '').toLowerCase() : raw.toLowerCase();
+  const hex = DASHED.test(raw) ? raw.replaceAll('-', '').toLowerCase() : raw.toLowerCase();
   return ID_PATTERN.test(hex) ? (hex as Id<K>) : undefined;
 }

@@ -13,7 +13,7 @@ export function toE164(raw: string): string | undefined {
   const parsed = parsePhoneNumberFromString(candidate);
   if (parsed?.isPossible()) return parsed.number;
   const digits = candidate.replace(/[^0-9]/g, '');
-  return digits.length >= 5 && digits.length <= 15 ? `+${digits}` : undefined;
+  return digits.length >= 5 && digits.length <= 15 && digits[0] !== '0' ? `+${digits}` : undefined;
 }
 
 /** The MSISDN form MessageBird puts in `contact.msisdn`: E.164 digits as a number. */

@@ -56,6 +56,8 @@ export interface Conversation {
   status: ConversationStatus;
   channelIds: ChannelId[];
   lastUsedChannelId: ChannelId | null;
+  /** The channel the contact last wrote from: where a reply goes by default. */
+  lastInboundChannelId: ChannelId | null;
   lastReceivedAt: number | null;
   lastMessageId: MessageId | null;
   messageCount: number;

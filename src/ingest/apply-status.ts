@@ -17,7 +17,10 @@ export interface StatusChange {
  * Moves an outbound message's status forward and records `message.updated`. Updates that
  * would move it backwards (callbacks arrive out of order) are `stale` and change nothing.
  */
-export async function applyStatus(tx: Tx, message: Message, change: StatusChange, now: number): Promise<StatusResult> {
+export async function applyStatus(tx: Tx, seen: Message, change: StatusChange, now: number): Promise<StatusResult> {
+  // Decide on the stored row, not the caller's copy: a provider callback may have moved
+  // the message on while the caller was waiting for the provider's answer.
+  const message = (await tx.getMessage(seen.workspaceId, seen.id)) ?? seen;
   if (message.direction !== 'sent' || !canAdvance(message.status, change.status)) {
     if (change.providerMessageId && !message.providerMessageId) {
       await tx.updateMessageStatus(message.id, message.status, message.error, change.providerMessageId, message.updatedAt ?? now);

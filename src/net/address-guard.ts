@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 /**
  * Refuses outbound connections to loopback, private, link-local, CGNAT, multicast and
@@ -8,31 +8,22 @@ import { isIP } from 'node:net';
  */
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 4) return isPrivateV4(address);
-  if (family === 6) {
-    const a = address.toLowerCase();
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-    if (mapped) return isPrivateV4(mapped[1]!);
-    return (
-      a === '::' || a === '::1' || a.startsWith('fc') || a.startsWith('fd') || a.startsWith('fe8') ||
-      a.startsWith('fe9') || a.startsWith('fea') || a.startsWith('feb') || a.startsWith('ff') || a.startsWith('64:ff9b')
-    );
-  }
-  return true; // not an IP at all: refuse rather than guess
+  if (family === 0) return true; // not an IP at all: refuse rather than guess
+  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-function isPrivateV4(address: string): boolean {
-  const [a, b] = address.split('.').map(Number) as [number, number];
-  return (
-    a === 0 || a === 10 || a === 127 || a >= 224 ||
-    (a === 100 && b >= 64 && b <= 127) || // CGNAT
-    (a === 169 && b === 254) || // link-local, incl. 169.254.169.254 metadata
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 192 && b === 0) ||
-    (a === 198 && (b === 18 || b === 19))
-  );
-}
+/**
+ * Ranges refused as targets. node's BlockList also matches IPv4-mapped IPv6 forms
+ * (`::ffff:7f00:1`), so no spelling of a private address slips through.
+ */
+const PRIVATE = new BlockList();
+for (const [net, bits] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 3],
+] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96],
+] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
 
 /** Checks a URL's scheme and, for IP-literal hosts, its address. Returns a reason when refused. */
 export function checkTargetUrl(raw: string, allowPrivate: boolean, { requireHttps }: { requireHttps: boolean }): string | undefined {

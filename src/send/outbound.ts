@@ -112,8 +112,8 @@ export async function sendMessage(deps: OutboundDeps, caller: Caller, body: Body
 }
 
 /**
- * `POST /v1/conversations/{id}/messages`: replies on the named channel or on the one the
- * contact last used. Replying into an archived conversation continues in the contact's
+ * `POST /v1/conversations/{id}/messages`: replies on the named channel, else on the one the
+ * contact last wrote from (else the one last used). Replying into an archived conversation continues in the contact's
  * active conversation (a new one when there is none), as MessageBird does.
  */
 export async function replyToConversation(deps: OutboundDeps, caller: Caller, conversationId: ConversationId, body: Body) {
@@ -122,7 +122,7 @@ export async function replyToConversation(deps: OutboundDeps, caller: Caller, co
   const result = await deps.store.transaction(async (tx) => {
     const conversation = await tx.getConversation(caller.workspace.id, conversationId);
     if (!conversation) throw notFound('conversation');
-    const channelId = requestedChannel ?? conversation.lastUsedChannelId;
+    const channelId = requestedChannel ?? conversation.lastInboundChannelId ?? conversation.lastUsedChannelId;
     if (!channelId) throw invalid('channelId', 'is required: the conversation has no channel yet');
     const { channel, connector } = await usableChannel(tx, deps, caller, channelId, 'channelId');
     const contact = await tx.getContact(caller.workspace.id, conversation.contactId);

@@ -65,6 +65,7 @@ CREATE TABLE conversations (
   status TEXT NOT NULL CHECK (status IN ('active','archived')),
   channel_ids TEXT NOT NULL DEFAULT '[]',
   last_used_channel_id TEXT,
+  last_inbound_channel_id TEXT,
   last_received_at INTEGER,
   last_message_id TEXT,
   message_count INTEGER NOT NULL DEFAULT 0,

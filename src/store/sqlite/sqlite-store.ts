@@ -415,11 +415,12 @@ function prepare(db: Database.Database) {
     getConversation: p('SELECT * FROM conversations WHERE id = ? AND workspace_id = ?'),
     findActiveConversation: p(`SELECT * FROM conversations WHERE contact_id = ? AND workspace_id = ? AND status = 'active'`),
     insertConversation: p(`INSERT INTO conversations (id, workspace_id, contact_id, status, channel_ids, last_used_channel_id,
-                           last_received_at, last_message_id, message_count, created_at, updated_at, sort_at)
+                           last_inbound_channel_id, last_received_at, last_message_id, message_count, created_at, updated_at, sort_at)
                            VALUES (@id, @workspace_id, @contact_id, @status, @channel_ids, @last_used_channel_id,
-                           @last_received_at, @last_message_id, @message_count, @created_at, @updated_at, @sort_at)`),
+                           @last_inbound_channel_id, @last_received_at, @last_message_id, @message_count, @created_at, @updated_at, @sort_at)`),
     updateConversation: p(`UPDATE conversations SET status = @status, channel_ids = @channel_ids,
-                           last_used_channel_id = @last_used_channel_id, last_received_at = @last_received_at,
+                           last_used_channel_id = @last_used_channel_id,
+                           last_inbound_channel_id = @last_inbound_channel_id, last_received_at = @last_received_at,
                            last_message_id = @last_message_id, message_count = @message_count, updated_at = @updated_at,
                            sort_at = @sort_at WHERE id = @id AND workspace_id = @workspace_id`),
 

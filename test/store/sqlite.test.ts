@@ -1,0 +1,126 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { newId } from '../../src/domain/ids.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { runStoreConformance } from './conformance.js';
+import * as f from './factories.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'roost-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const conformanceFile = join(dir, 'conformance.db');
+runStoreConformance('sqlite', async () => new SqliteStore(conformanceFile));
+
+describe('SqliteStore specifics', () => {
+  const stores: SqliteStore[] = [];
+  const fresh = (name = `${newId()}.db`) => {
+    const s = new SqliteStore(join(dir, name));
+    stores.push(s);
+    return s;
+  };
+
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close().catch(() => undefined);
+    vi.restoreAllMocks();
+  });
+
+  it('says it is the sqlite engine', () => {
+    expect(fresh().engine).toBe('sqlite');
+  });
+
+  it('puts the database file in WAL mode', async () => {
+    const name = `${newId()}.db`;
+    const s = fresh(name);
+    await s.transaction((tx) => tx.insertWorkspace(f.workspace()));
+    const db = new Database(join(dir, name), { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('runs its connection with synchronous=FULL and foreign keys on', () => {
+    const pragma = vi.spyOn(Database.prototype, 'pragma');
+    fresh();
+    const calls = pragma.mock.calls.map((c) => String(c[0]).replace(/\s+/g, '').toLowerCase());
+    expect(calls).toContain('synchronous=full');
+    expect(calls).toContain('journal_mode=wal');
+    expect(calls).toContain('foreign_keys=on');
+    // Read the settings back from the store's own connection.
+    const conn = pragma.mock.contexts[0] as Database.Database;
+    expect(conn.pragma('synchronous', { simple: true })).toBe(2); // 2 = FULL
+    expect(conn.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(conn.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('records every migration in the migrations table', async () => {
+    const name = `${newId()}.db`;
+    await fresh(name).close();
+    const db = new Database(join(dir, name), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT id, name, applied_at FROM migrations ORDER BY id').all() as Array<{ id: number; name: string; applied_at: number }>;
+      expect(rows.map((r) => [r.id, r.name])).toEqual(SQLITE_MIGRATIONS.map((m) => [m.id, m.name]));
+      for (const r of rows) expect(r.applied_at).toBeGreaterThan(0);
+      const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>).map((t) => t.name);
+      for (const t of ['workspaces', 'access_keys', 'channels', 'contacts', 'contact_identifiers', 'conversations', 'messages', 'send_jobs', 'webhooks', 'events']) {
+        expect(tables).toContain(t);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  it('applies migrations once: reopening changes neither the schema nor the records', async () => {
+    const name = `${newId()}.db`;
+    const path = join(dir, name);
+    const first = fresh(name);
+    const ws = f.workspace();
+    await first.transaction((tx) => tx.insertWorkspace(ws));
+    await first.close();
+    const read = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return {
+          migrations: db.prepare('SELECT * FROM migrations ORDER BY id').all(),
+          schema: db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all(),
+        };
+      } finally {
+        db.close();
+      }
+    };
+    const before = read();
+    for (let i = 0; i < 3; i++) await fresh(name).close();
+    expect(read()).toEqual(before);
+    const again = fresh(name);
+    expect(await again.getWorkspace(ws.id)).toEqual(ws);
+  });
+
+  it('creates the directory of the database file', async () => {
+    const nested = join(dir, 'a', 'b', `${newId()}.db`);
+    const s = new SqliteStore(nested);
+    stores.push(s);
+    await s.transaction((tx) => tx.insertWorkspace(f.workspace()));
+    expect(existsSync(nested)).toBe(true);
+  });
+
+  it('works in memory', async () => {
+    const s = new SqliteStore(':memory:');
+    stores.push(s);
+    const ws = f.workspace();
+    await s.transaction((tx) => tx.insertWorkspace(ws));
+    expect(await s.getWorkspace(ws.id)).toEqual(ws);
+  });
+
+  it('refuses a message whose conversation does not exist (foreign keys enforced)', async () => {
+    const s = fresh();
+    const ws = f.workspace();
+    await s.transaction((tx) => tx.insertWorkspace(ws));
+    const orphan = f.message(f.conversation(ws.id, newId(), newId()), newId());
+    await expect(s.transaction((tx) => tx.insertMessage(orphan))).rejects.toThrow(/FOREIGN KEY/);
+  });
+});
