@@ -17,6 +17,15 @@ export interface Config {
   pollIntervalMs: number;
   simulatedStepMs: number;
   outboundTimeoutMs: number;
+  webhook: {
+    timeoutMs: number;
+    /** Waits before each retry, after the immediate first attempt. */
+    retryScheduleMs: number[];
+    overloadFloorMs: number;
+    disableAfterMs: number;
+    concurrency: number;
+    perWebhook: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -88,6 +97,13 @@ export function loadConfig(env: Env = process.env): Config {
   const signingKey = env.ROOST_SIGNING_KEY || null;
   if (signingKey !== null && signingKey.length < 16) problems.push('ROOST_SIGNING_KEY: must be at least 16 characters');
 
+  const DEFAULT_SCHEDULE = '5,300,1800,7200,18000,36000,50400,72000,86400';
+  const scheduleRaw = env.ROOST_WEBHOOK_RETRY_SCHEDULE || DEFAULT_SCHEDULE;
+  const retryScheduleMs = scheduleRaw.split(',').map((s) => Number(s.trim()) * 1000);
+  if (retryScheduleMs.length > 50 || retryScheduleMs.some((n) => !Number.isFinite(n) || n < 0 || n > 7 * 86_400_000)) {
+    problems.push('ROOST_WEBHOOK_RETRY_SCHEDULE: must be a comma-separated list of at most 50 waits in seconds (each up to 7 days)');
+  }
+
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
   const logLevel = (env.ROOST_LOG_LEVEL || 'info') as Config['logLevel'];
   if (!levels.includes(logLevel)) problems.push(`ROOST_LOG_LEVEL: must be one of ${levels.join(', ')}`);
@@ -107,6 +123,14 @@ export function loadConfig(env: Env = process.env): Config {
     pollIntervalMs: int('ROOST_POLL_INTERVAL_MS', 500, 10, 60_000),
     simulatedStepMs: int('ROOST_SIMULATED_STEP_MS', 200, 0, 60_000),
     outboundTimeoutMs: int('ROOST_OUTBOUND_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhook: {
+      timeoutMs: int('ROOST_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      retryScheduleMs,
+      overloadFloorMs: int('ROOST_WEBHOOK_OVERLOAD_FLOOR_MS', 60_000, 0, 3_600_000),
+      disableAfterMs: int('ROOST_WEBHOOK_DISABLE_AFTER_SECONDS', 5 * 86_400, 1, 365 * 86_400) * 1000,
+      concurrency: int('ROOST_DELIVERY_CONCURRENCY', 64, 1, 4096),
+      perWebhook: int('ROOST_DELIVERY_PER_WEBHOOK', 16, 1, 4096),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

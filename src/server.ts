@@ -11,6 +11,8 @@ import { buildApp } from './http/app.js';
 import { ensureDefaultWorkspace } from './management/workspaces.js';
 import type { NewSecrets } from './management/workspaces.js';
 import { createHttpClient } from './net/http-client.js';
+import { Dispatcher } from './delivery/dispatcher.js';
+import { createMetrics } from './metrics.js';
 import { SendWorker } from './send/send-worker.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -42,6 +44,9 @@ export async function startRoost(config: Config, opts: { clock?: Clock; log?: Lo
   const log = opts.log ?? createLogger(config);
   const store: Store = new SqliteStore(config.database.path);
   const boot = await ensureDefaultWorkspace(store, clock, config);
+  // One node owns an SQLite file: leases left by a previous (crashed) process are void.
+  await store.transaction((tx) => tx.releaseLeases());
+  const metrics = createMetrics();
 
   let publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
   let ready = false;
@@ -59,6 +64,21 @@ export async function startRoost(config: Config, opts: { clock?: Clock; log?: Lo
     pollIntervalMs: config.pollIntervalMs,
     leaseMs: Math.max(60_000, config.outboundTimeoutMs * 3),
     simulatedStepMs: config.simulatedStepMs,
+    onCommitted: () => dispatcher.notify(),
+  });
+
+  const dispatcher = new Dispatcher({
+    store, http, clock, log, metrics,
+    policy: {
+      retry: { scheduleMs: config.webhook.retryScheduleMs, jitter: 0.2, retryAfterCapMs: 86_400_000 },
+      overloadFloorMs: config.webhook.overloadFloorMs,
+      disableAfterMs: config.webhook.disableAfterMs,
+    },
+    concurrency: config.webhook.concurrency,
+    perWebhook: config.webhook.perWebhook,
+    timeoutMs: config.webhook.timeoutMs,
+    pollIntervalMs: config.pollIntervalMs,
+    leaseMs: config.webhook.timeoutMs * 2 + 30_000,
   });
 
   const app = buildApp({
@@ -69,9 +89,14 @@ export async function startRoost(config: Config, opts: { clock?: Clock; log?: Lo
     connectorFor,
     platforms: () => [...connectors.keys()],
     contextFor,
-    notifySendWorker: () => sendWorker.notify(),
-    onEventsCommitted: () => {},
+    notifySendWorker: () => {
+      sendWorker.notify();
+      dispatcher.notify();
+    },
+    onEventsCommitted: () => dispatcher.notify(),
     isReady: () => ready,
+    metrics,
+    manual: { store, http, clock, metrics, timeoutMs: config.webhook.timeoutMs },
   });
 
   await app.listen({ port: config.port, host: config.host });
@@ -81,8 +106,9 @@ export async function startRoost(config: Config, opts: { clock?: Clock; log?: Lo
   const url = `http://${hostForUrl}:${port}`;
   if (!config.publicUrl) publicUrl = url;
   sendWorker.start();
+  dispatcher.start();
   ready = true;
-  log.info({ url, publicUrl, engine: store.engine, roles: ['api', 'send-worker'] }, 'roost ready');
+  log.info({ url, publicUrl, engine: store.engine, roles: ['api', 'send-worker', 'delivery'] }, 'roost ready');
 
   let stopping: Promise<void> | null = null;
   return {
@@ -91,7 +117,7 @@ export async function startRoost(config: Config, opts: { clock?: Clock; log?: Lo
       stopping ??= (async () => {
         ready = false;
         await app.close();
-        await sendWorker.stop();
+        await Promise.all([sendWorker.stop(), dispatcher.stop()]);
         await http.close();
         await store.close();
         log.info('roost stopped');

@@ -1,5 +1,5 @@
 import { newId } from '../domain/ids.js';
-import type { Conversation, Message } from '../domain/records.js';
+import type { Conversation, Message, OutboxEvent } from '../domain/records.js';
 import { conversationEventBody, messageEventBody } from '../domain/views-v1.js';
 import type { Tx } from '../store/store.js';
 
@@ -7,11 +7,30 @@ import type { Tx } from '../store/store.js';
  * Writes webhook events into the outbox inside the caller's transaction, so an event
  * exists if and only if the change it describes was committed. The body is serialised
  * here, once, and delivered byte for byte to every subscriber.
+ *
+ * Fan-out happens here too: one delivery per enabled webhook that subscribes to the
+ * event (a channel-specific webhook for its channel, a generic one for all), in the
+ * same transaction, so a committed event can never miss its deliveries.
  */
+async function recordEvent(tx: Tx, event: OutboxEvent): Promise<void> {
+  await tx.insertEvent(event);
+  for (const webhook of await tx.matchingWebhooks(event.workspaceId, event.channelId, event.type)) {
+    await tx.insertDelivery({
+      id: newId(),
+      workspaceId: event.workspaceId,
+      webhookId: webhook.id,
+      eventId: event.id,
+      eventType: event.type,
+      conversationId: event.conversationId,
+      createdAt: event.createdAt,
+    });
+  }
+}
+
 export async function recordMessageEvent(
   tx: Tx, type: 'message.created' | 'message.updated', conversation: Conversation, message: Message, at: number,
 ): Promise<void> {
-  await tx.insertEvent({
+  await recordEvent(tx, {
     id: newId(),
     workspaceId: message.workspaceId,
     type,
@@ -25,7 +44,7 @@ export async function recordMessageEvent(
 export async function recordConversationEvent(
   tx: Tx, type: 'conversation.created' | 'conversation.updated', conversation: Conversation, at: number,
 ): Promise<void> {
-  await tx.insertEvent({
+  await recordEvent(tx, {
     id: newId(),
     workspaceId: conversation.workspaceId,
     type,

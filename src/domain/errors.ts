@@ -6,6 +6,7 @@
  */
 export type ErrorKind =
   | 'unauthorized'
+  | 'forbidden'
   | 'missing_parameter'
   | 'invalid_parameter'
   | 'not_found'
@@ -20,6 +21,7 @@ export type ErrorKind =
 
 export const ERROR_CODES: Record<ErrorKind, number> = {
   unauthorized: 2,
+  forbidden: 2,
   missing_parameter: 9,
   invalid_parameter: 10,
   not_found: 20,

@@ -16,6 +16,8 @@ export type ConversationId = Id<'conversation'>;
 export type MessageId = Id<'message'>;
 export type WebhookId = Id<'webhook'>;
 export type EventId = Id<'event'>;
+export type DeliveryId = Id<'delivery'>;
+export type AttemptId = Id<'attempt'>;
 
 const ID_PATTERN = /^[0-9a-f]{32}$/;
 const DASHED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

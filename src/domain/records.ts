@@ -1,4 +1,6 @@
-import type { ChannelId, ContactId, ConversationId, EventId, MessageId, WebhookId, WorkspaceId } from './ids.js';
+import type {
+  AttemptId, ChannelId, ContactId, ConversationId, DeliveryId, EventId, MessageId, WebhookId, WorkspaceId,
+} from './ids.js';
 import type { MessageContent, MessageType } from './content.js';
 import type { MessageStatus } from './status.js';
 
@@ -106,8 +108,52 @@ export interface Webhook {
   events: WebhookEventType[];
   status: WebhookStatus;
   settings: Record<string, unknown> | null;
+  /** Start of the current run of failed attempts; null after any success. */
+  firstFailureAt: number | null;
+  /** Why Roost disabled the webhook by itself (`gone`, `failing`), null otherwise. */
+  disabledReason: string | null;
   createdAt: number;
   updatedAt: number | null;
+}
+
+/**
+ * One event for one webhook. State machine (per webhook and conversation, only the oldest
+ * unfinished delivery is `pending`; later ones wait as `queued`, which keeps order):
+ *
+ *   queued -> pending -> succeeded
+ *                 \----> failed   (schedule exhausted, or 410 Gone)
+ */
+export type DeliveryState = 'queued' | 'pending' | 'succeeded' | 'failed';
+
+export interface Delivery {
+  id: DeliveryId;
+  workspaceId: WorkspaceId;
+  webhookId: WebhookId;
+  eventId: EventId;
+  eventType: WebhookEventType;
+  conversationId: ConversationId;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type AttemptTrigger = 'scheduled' | 'manual';
+
+export interface DeliveryAttempt {
+  id: AttemptId;
+  deliveryId: DeliveryId;
+  webhookId: WebhookId;
+  url: string;
+  attemptedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  responseExcerpt: string | null;
+  error: string | null;
+  trigger: AttemptTrigger;
 }
 
 /** A change that webhook subscribers hear about; written to the outbox with the change itself. */

@@ -18,15 +18,27 @@ export const SEND_RETRY_POLICY: RetryPolicy = {
 };
 
 /**
+ * Webhook deliveries: an immediate first attempt, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+ * 14 h, 20 h and 24 h (the Standard Webhooks recommendation): 10 attempts over about
+ * 3 days 4 hours. A Retry-After may push a retry out to at most a day.
+ */
+export const DELIVERY_RETRY_POLICY: RetryPolicy = {
+  scheduleMs: [5, 300, 1_800, 7_200, 18_000, 36_000, 50_400, 72_000, 86_400].map((s) => s * 1000),
+  jitter: 0.2,
+  retryAfterCapMs: 86_400_000,
+};
+
+/**
  * When to try again after failed attempt number `attempt` (1-based), or `undefined` when
  * the schedule is exhausted. `random` returns [0, 1) and is injected for tests.
  */
 export function nextRetryDelay(
-  policy: RetryPolicy, attempt: number, retryAfterMs: number | undefined, random: () => number = Math.random,
+  policy: RetryPolicy, attempt: number, retryAfterMs: number | undefined, random: () => number = Math.random, floorMs = 0,
 ): number | undefined {
   const base = policy.scheduleMs[attempt - 1];
   if (base === undefined) return undefined;
-  const jittered = Math.round(base * (1 - policy.jitter + 2 * policy.jitter * random()));
+  // The floor applies after overload signals (timeouts, 429): hammering a struggling endpoint helps nobody.
+  const jittered = Math.max(floorMs, Math.round(base * (1 - policy.jitter + 2 * policy.jitter * random())));
   if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return jittered;
   return Math.min(Math.max(retryAfterMs, jittered), Math.max(policy.retryAfterCapMs, jittered));
 }

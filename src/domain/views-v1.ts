@@ -1,6 +1,8 @@
 import { rfc3339 } from './time.js';
 import { msisdnOf } from './phone.js';
-import type { Channel, Contact, Conversation, Message, Webhook, WebhookEventType } from './records.js';
+import type {
+  Channel, Contact, Conversation, Delivery, DeliveryAttempt, Message, Webhook, WebhookEventType,
+} from './records.js';
 
 /**
  * Serialisers for the MessageBird Conversations API v1 surface. One function per object,
@@ -105,6 +107,8 @@ export function webhookV1(w: Webhook) {
     settings: w.settings ?? undefined,
     createdDatetime: rfc3339(w.createdAt),
     updatedDatetime: iso(w.updatedAt),
+    // Only when Roost disabled the webhook by itself: `gone` (410) or `failing` (days of failures).
+    ...(w.disabledReason ? { disabledReason: w.disabledReason } : {}),
   };
 }
 
@@ -115,4 +119,35 @@ export function messageEventBody(type: Extract<WebhookEventType, `message.${stri
 
 export function conversationEventBody(type: Extract<WebhookEventType, `conversation.${string}`>, c: Conversation): string {
   return JSON.stringify({ type, conversation: conversationEventV1(c) });
+}
+
+/** Delivery log entries (Roost's own extension of the v1 surface). */
+export function deliveryV1(d: Delivery) {
+  return {
+    id: d.id,
+    webhookId: d.webhookId,
+    eventId: d.eventId,
+    event: d.eventType,
+    conversationId: d.conversationId,
+    status: d.state,
+    attempts: d.attempts,
+    nextAttemptDatetime: iso(d.nextAttemptAt),
+    lastStatusCode: d.lastStatusCode,
+    lastError: d.lastError,
+    createdDatetime: rfc3339(d.createdAt),
+    updatedDatetime: rfc3339(d.updatedAt),
+  };
+}
+
+export function attemptV1(a: DeliveryAttempt) {
+  return {
+    id: a.id,
+    url: a.url,
+    attemptedDatetime: rfc3339(a.attemptedAt),
+    durationMs: a.durationMs,
+    statusCode: a.statusCode,
+    responseExcerpt: a.responseExcerpt,
+    error: a.error,
+    trigger: a.trigger,
+  };
 }

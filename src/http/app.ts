@@ -7,6 +7,8 @@ import { RoostError } from '../domain/errors.js';
 import type { Clock } from '../domain/time.js';
 import type { Channel } from '../domain/records.js';
 import type { ChannelContext, Connector } from '../channels/connector.js';
+import type { ManualDeps } from '../delivery/manual.js';
+import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { sendError, toRoostError } from './errors.js';
 import { applyMethodOverride } from './method-override.js';
@@ -26,6 +28,8 @@ export interface AppDeps {
   notifySendWorker(): void;
   onEventsCommitted(): void;
   isReady(): boolean;
+  manual: ManualDeps;
+  metrics: Metrics;
 }
 
 /**
@@ -60,6 +64,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_req, reply) =>
     deps.isReady() ? { status: 'ready' } : reply.code(503).send({ status: 'starting' }));
+
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
 
   app.register(v1Routes(deps), { prefix: '/v1' });
   app.register(inboundRoutes(deps), { prefix: '/inbound' });

@@ -5,6 +5,7 @@ import type { ErrorKind } from '../domain/errors.js';
 /** The only place that maps an error kind to an HTTP status (seed 004's table). */
 const STATUS: Record<ErrorKind, number> = {
   unauthorized: 401,
+  forbidden: 403,
   missing_parameter: 422,
   invalid_parameter: 422,
   not_found: 404,

@@ -80,6 +80,8 @@ export async function createWebhook(deps: WebhookDeps, ws: Workspace, body: Body
       events,
       status: 'enabled',
       settings,
+      firstFailureAt: null,
+      disabledReason: null,
       createdAt: deps.clock.now(),
       updatedAt: null,
     };
@@ -100,12 +102,17 @@ export async function updateWebhook(deps: WebhookDeps, ws: Workspace, id: Webhoo
     if (!current) throw notFound('webhook');
     const channelId = body.channelId === undefined ? current.channelId : await parseChannelId(tx, ws, body.channelId);
     if ((channelId === null) !== (current.channelId === null)) await checkLimits(tx, ws, channelId !== null, current);
+    const status = (body.status as Webhook['status'] | undefined) ?? current.status;
+    // Enabling again (after Roost disabled it, or by hand) starts with a clean health record.
+    const reenabled = status === 'enabled' && current.status === 'disabled';
     const updated: Webhook = {
       ...current,
+      firstFailureAt: reenabled ? null : current.firstFailureAt,
+      disabledReason: status === 'enabled' ? null : current.disabledReason,
       channelId,
       url: url ?? current.url,
       events: events ?? current.events,
-      status: (body.status as Webhook['status'] | undefined) ?? current.status,
+      status,
       settings: settings === undefined ? current.settings : settings,
       updatedAt: deps.clock.now(),
     };

@@ -65,3 +65,14 @@ export async function ensureDefaultWorkspace(
     return { workspace, secrets };
   });
 }
+
+/**
+ * Replaces the workspace's webhook signing key ("What if my signing secret has been
+ * compromised?", seed 004) and returns the new one, shown this once. Deliveries signed
+ * from now on, retries included, use the new key.
+ */
+export async function regenerateSigningKey(store: Store, ws: Workspace): Promise<string> {
+  const key = generateSigningKey();
+  await store.transaction((tx) => tx.setSigningKey(ws.id, key));
+  return key;
+}

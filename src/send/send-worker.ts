@@ -23,6 +23,8 @@ export interface SendWorkerDeps {
   /** Pause between the steps of a simulated (sandbox or test-key) message's progress. */
   simulatedStepMs: number;
   retryPolicy?: RetryPolicy;
+  /** Called after a commit that wrote events (status changes), to wake the delivery dispatcher. */
+  onCommitted?: () => void;
 }
 
 /** Statuses a test-key message moves through without ever reaching a provider. */
@@ -161,6 +163,7 @@ export class SendWorker {
         }
       }
     });
+    this.#d.onCommitted?.();
     if (outcome.kind !== 'accepted') {
       log.warn({ messageId: message.id, outcome: outcome.kind, error: outcome.error }, 'send attempt did not succeed');
     }
@@ -179,5 +182,6 @@ export class SendWorker {
       if (progress.indexOf(next) === progress.length - 1) await tx.deleteSendJob(job.messageId);
       else await tx.rescheduleSendJob(job.messageId, now + this.#d.simulatedStepMs, '');
     });
+    this.#d.onCommitted?.();
   }
 }

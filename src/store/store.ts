@@ -1,9 +1,9 @@
 import type {
-  AccessKeyId, ChannelId, ContactId, ConversationId, MessageId, WebhookId, WorkspaceId,
+  AccessKeyId, ChannelId, ContactId, ConversationId, DeliveryId, EventId, MessageId, WebhookId, WorkspaceId,
 } from '../domain/ids.js';
 import type {
-  Channel, Contact, ContactIdentifier, Conversation, ConversationStatus, KeyMode, Message, MessageError,
-  OutboxEvent, Webhook, Workspace,
+  Channel, Contact, ContactIdentifier, Conversation, ConversationStatus, Delivery, DeliveryAttempt, DeliveryState,
+  KeyMode, Message, MessageError, OutboxEvent, Webhook, WebhookEventType, Workspace,
 } from '../domain/records.js';
 import type { MessageStatus } from '../domain/status.js';
 
@@ -84,6 +84,13 @@ export interface Reads {
   listWebhooks(ws: WorkspaceId, offset: number, limit: number): Promise<Page<Webhook>>;
   countWebhooks(ws: WorkspaceId): Promise<WebhookCounts>;
 
+  /** Enabled webhooks of the workspace that subscribe to `type` for events of `channelId`. */
+  matchingWebhooks(ws: WorkspaceId, channelId: ChannelId | null, type: WebhookEventType): Promise<Webhook[]>;
+  listDeliveries(ws: WorkspaceId, webhookId: WebhookId, state: DeliveryState | undefined, offset: number, limit: number): Promise<Page<Delivery>>;
+  getDelivery(ws: WorkspaceId, webhookId: WebhookId, id: DeliveryId): Promise<Delivery | undefined>;
+  listAttempts(deliveryId: DeliveryId): Promise<DeliveryAttempt[]>;
+  getEvent(ws: WorkspaceId, id: EventId): Promise<OutboxEvent | undefined>;
+
   countEvents(ws: WorkspaceId): Promise<number>;
   listEvents(ws: WorkspaceId, afterId: string | null, limit: number): Promise<OutboxEvent[]>;
 }
@@ -118,6 +125,34 @@ export interface Writes {
   deleteWebhook(ws: WorkspaceId, id: WebhookId): Promise<boolean>;
 
   insertEvent(e: OutboxEvent): Promise<void>;
+
+  /**
+   * Adds a delivery; the engine makes it `pending` when it is the oldest unfinished one of
+   * its webhook and conversation, `queued` otherwise. Returns the state given.
+   */
+  insertDelivery(d: NewDelivery): Promise<DeliveryState>;
+  /** Claims due pending deliveries of enabled webhooks (not in `skipWebhooks`), counting the attempt. */
+  claimDeliveries(now: number, leaseMs: number, limit: number, skipWebhooks: WebhookId[]): Promise<ClaimedDelivery[]>;
+  recordAttempt(a: DeliveryAttempt): Promise<void>;
+  /** Ends a delivery and makes the next queued delivery of its chain pending. */
+  finishDelivery(id: DeliveryId, state: 'succeeded' | 'failed', statusCode: number | null, error: string | null, now: number): Promise<void>;
+  retryDelivery(id: DeliveryId, nextAttemptAt: number, statusCode: number | null, error: string | null, now: number): Promise<void>;
+  setWebhookHealth(id: WebhookId, firstFailureAt: number | null): Promise<void>;
+  disableWebhook(id: WebhookId, reason: string, now: number): Promise<void>;
+  /** Re-queues the webhook's failed deliveries created at or after `since`; returns how many. */
+  recoverDeliveries(ws: WorkspaceId, webhookId: WebhookId, since: number, now: number): Promise<number>;
+  /** Drops every lease (single-node engines, at start: no other process can hold one). */
+  releaseLeases(): Promise<void>;
+}
+
+export type NewDelivery = Omit<Delivery, 'state' | 'attempts' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'updatedAt'>;
+
+export interface ClaimedDelivery {
+  delivery: Delivery;
+  url: string;
+  payload: string;
+  signingKey: string;
+  lockedUntil: number;
 }
 
 export type Tx = Reads & Writes;

@@ -115,6 +115,8 @@ export function webhook(ws: WorkspaceId, over: Partial<Webhook> = {}): Webhook {
     events: ['message.created', 'message.updated'],
     status: 'enabled',
     settings: null,
+    firstFailureAt: null,
+    disabledReason: null,
     createdAt: T0,
     updatedAt: null,
     ...over,

@@ -38,6 +38,14 @@ describe('loadConfig: defaults', () => {
       pollIntervalMs: 500,
       simulatedStepMs: 200,
       outboundTimeoutMs: 10_000,
+      webhook: {
+        timeoutMs: 10_000,
+        retryScheduleMs: [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400].map((s) => s * 1000),
+        overloadFloorMs: 60_000,
+        disableAfterMs: 5 * 86_400_000,
+        concurrency: 64,
+        perWebhook: 16,
+      },
     });
   });
 
@@ -72,6 +80,12 @@ describe('loadConfig: valid values', () => {
       ROOST_POLL_INTERVAL_MS: '10',
       ROOST_SIMULATED_STEP_MS: '0',
       ROOST_OUTBOUND_TIMEOUT_MS: '120000',
+      ROOST_WEBHOOK_TIMEOUT_MS: '2500',
+      ROOST_WEBHOOK_RETRY_SCHEDULE: '1, 0.5,60',
+      ROOST_WEBHOOK_OVERLOAD_FLOOR_MS: '0',
+      ROOST_WEBHOOK_DISABLE_AFTER_SECONDS: '30',
+      ROOST_DELIVERY_CONCURRENCY: '8',
+      ROOST_DELIVERY_PER_WEBHOOK: '2',
     });
     expect(c).toEqual({
       port: 0,
@@ -88,6 +102,14 @@ describe('loadConfig: valid values', () => {
       pollIntervalMs: 10,
       simulatedStepMs: 0,
       outboundTimeoutMs: 120_000,
+      webhook: {
+        timeoutMs: 2500,
+        retryScheduleMs: [1000, 500, 60_000],
+        overloadFloorMs: 0,
+        disableAfterMs: 30_000,
+        concurrency: 8,
+        perWebhook: 2,
+      },
     });
   });
 
@@ -186,6 +208,8 @@ describe('loadConfig: invalid values each name their variable', () => {
     ['ROOST_SEND_CONCURRENCY', '0'], ['ROOST_SEND_CONCURRENCY', '1025'],
     ['ROOST_POLL_INTERVAL_MS', '9'], ['ROOST_POLL_INTERVAL_MS', '60001'],
     ['ROOST_SIMULATED_STEP_MS', '60001'], ['ROOST_SIMULATED_STEP_MS', '-5'],
+    ['ROOST_WEBHOOK_RETRY_SCHEDULE', '5,abc'], ['ROOST_WEBHOOK_RETRY_SCHEDULE', '-1'], ['ROOST_WEBHOOK_TIMEOUT_MS', '10'],
+    ['ROOST_WEBHOOK_DISABLE_AFTER_SECONDS', '0'], ['ROOST_DELIVERY_CONCURRENCY', '0'],
     ['ROOST_OUTBOUND_TIMEOUT_MS', '99'], ['ROOST_OUTBOUND_TIMEOUT_MS', '120001'],
     ['ROOST_ALLOW_PRIVATE_URLS', 'yes'], ['ROOST_ALLOW_PRIVATE_URLS', 'TRUE'], ['ROOST_ALLOW_PRIVATE_URLS', '2'],
     ['ROOST_LOG_LEVEL', 'verbose'], ['ROOST_LOG_LEVEL', 'INFO'],

@@ -141,4 +141,51 @@ CREATE TABLE events (
 CREATE INDEX events_workspace ON events(workspace_id, id);
 `,
   },
+  {
+    id: 2,
+    name: 'webhook deliveries',
+    sql: `
+ALTER TABLE webhooks ADD COLUMN first_failure_at INTEGER;
+ALTER TABLE webhooks ADD COLUMN disabled_reason TEXT;
+
+-- One row per event x webhook, written in the transaction that writes the event.
+CREATE TABLE deliveries (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  conversation_id TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued','pending','succeeded','failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  locked_until INTEGER NOT NULL DEFAULT 0,
+  last_status_code INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+-- The claim reads exactly this: due, pending deliveries in time order.
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
+-- The ordering chain: unfinished deliveries of one webhook and conversation, oldest first.
+CREATE INDEX deliveries_chain ON deliveries(webhook_id, conversation_id, id) WHERE state IN ('queued','pending');
+CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id DESC);
+CREATE INDEX deliveries_webhook_state ON deliveries(webhook_id, state, id DESC);
+
+-- Append-only log of every try.
+CREATE TABLE delivery_attempts (
+  id TEXT PRIMARY KEY,
+  delivery_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  attempted_at INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status_code INTEGER,
+  response_excerpt TEXT,
+  error TEXT,
+  trigger TEXT NOT NULL CHECK (trigger IN ('scheduled','manual'))
+);
+CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
+`,
+  },
 ];

@@ -1,5 +1,5 @@
 import type {
-  Channel, Contact, Conversation, Message, OutboxEvent, Webhook, Workspace,
+  Channel, Contact, Conversation, Delivery, DeliveryAttempt, Message, OutboxEvent, Webhook, Workspace,
 } from '../../domain/records.js';
 
 /** Row <-> record mapping for the SQLite engine. JSON columns are TEXT. */
@@ -120,6 +120,8 @@ export const toWebhook = (r: Row): Webhook => ({
   events: JSON.parse(r.events),
   status: r.status,
   settings: json(r.settings),
+  firstFailureAt: r.first_failure_at,
+  disabledReason: r.disabled_reason,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -132,6 +134,8 @@ export const webhookParams = (w: Webhook) => ({
   events: JSON.stringify(w.events),
   status: w.status,
   settings: w.settings ? JSON.stringify(w.settings) : null,
+  first_failure_at: w.firstFailureAt,
+  disabled_reason: w.disabledReason,
   created_at: w.createdAt,
   updated_at: w.updatedAt,
 });
@@ -144,4 +148,33 @@ export const toEvent = (r: Row): OutboxEvent => ({
   conversationId: r.conversation_id,
   payload: r.payload,
   createdAt: r.created_at,
+});
+
+export const toDelivery = (r: Row): Delivery => ({
+  id: r.id,
+  workspaceId: r.workspace_id,
+  webhookId: r.webhook_id,
+  eventId: r.event_id,
+  eventType: r.event_type,
+  conversationId: r.conversation_id,
+  state: r.state,
+  attempts: r.attempts,
+  nextAttemptAt: r.state === 'pending' || r.state === 'queued' ? r.next_attempt_at : null,
+  lastStatusCode: r.last_status_code,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const toAttempt = (r: Row): DeliveryAttempt => ({
+  id: r.id,
+  deliveryId: r.delivery_id,
+  webhookId: r.webhook_id,
+  url: r.url,
+  attemptedAt: r.attempted_at,
+  durationMs: r.duration_ms,
+  statusCode: r.status_code,
+  responseExcerpt: r.response_excerpt,
+  error: r.error,
+  trigger: r.trigger,
 });

@@ -2,14 +2,17 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import type { ChannelId, ContactId, ConversationId, MessageId, WebhookId, WorkspaceId } from '../../domain/ids.js';
-import type { Channel, Contact, ContactIdentifier, Conversation, Message, MessageError, OutboxEvent, Webhook } from '../../domain/records.js';
+import type { ChannelId, ContactId, ConversationId, DeliveryId, EventId, MessageId, WebhookId, WorkspaceId } from '../../domain/ids.js';
+import type {
+  Channel, Contact, ContactIdentifier, Conversation, DeliveryAttempt, DeliveryState, Message, MessageError, OutboxEvent, Webhook,
+  WebhookEventType,
+} from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
-import type { ConversationFilter, MessageFilter, Page, SendJob, Store, Tx } from '../store.js';
+import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, SendJob, Store, Tx } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import {
-  conversationParams, messageParams, toChannel, toContact, toConversation, toEvent, toMessage, toWebhook,
-  toWorkspace, webhookParams,
+  conversationParams, messageParams, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
+  toWebhook, toWorkspace, webhookParams,
 } from './rows.js';
 
 interface Pending {
@@ -265,6 +268,34 @@ export class SqliteStore implements Store {
     return { channelSpecific: r.specific ?? 0, generic: r.generic ?? 0 };
   };
 
+  matchingWebhooks = async (ws: WorkspaceId, channelId: ChannelId | null, type: WebhookEventType) =>
+    this.#s.matchingWebhooks.all(ws, channelId).map(toWebhook).filter((w) => w.events.includes(type));
+
+  listDeliveries = async (ws: WorkspaceId, webhookId: WebhookId, state: DeliveryState | undefined, offset: number, limit: number) => {
+    if (state) {
+      return {
+        items: this.#s.listDeliveriesByState.all(webhookId, ws, state, limit, offset).map(toDelivery),
+        total: (this.#s.countDeliveriesByState.get(webhookId, ws, state) as { n: number }).n,
+      };
+    }
+    return {
+      items: this.#s.listDeliveries.all(webhookId, ws, limit, offset).map(toDelivery),
+      total: (this.#s.countDeliveries.get(webhookId, ws) as { n: number }).n,
+    };
+  };
+
+  getDelivery = async (ws: WorkspaceId, webhookId: WebhookId, id: DeliveryId) => {
+    const r = this.#s.getDelivery.get(id, webhookId, ws);
+    return r ? toDelivery(r) : undefined;
+  };
+
+  listAttempts = async (deliveryId: DeliveryId) => this.#s.listAttempts.all(deliveryId).map(toAttempt);
+
+  getEvent = async (ws: WorkspaceId, id: EventId) => {
+    const r = this.#s.getEvent.get(id, ws);
+    return r ? toEvent(r) : undefined;
+  };
+
   countEvents = async (ws: WorkspaceId) => (this.#s.countEvents.get(ws) as { n: number }).n;
 
   listEvents = async (ws: WorkspaceId, afterId: string | null, limit: number) =>
@@ -333,14 +364,76 @@ export class SqliteStore implements Store {
     updateWebhook: async (w: Webhook) => {
       this.#s.updateWebhook.run(webhookParams(w));
     },
-    deleteWebhook: async (ws: WorkspaceId, id: WebhookId) => this.#s.deleteWebhook.run(id, ws).changes === 1,
+    deleteWebhook: async (ws: WorkspaceId, id: WebhookId) => {
+      if (this.#s.deleteWebhook.run(id, ws).changes !== 1) return false;
+      // Its pending deliveries are dropped, and its log goes with it.
+      this.#s.deleteWebhookAttempts.run(id);
+      this.#s.deleteWebhookDeliveries.run(id);
+      return true;
+    },
     insertEvent: async (e: OutboxEvent) => {
       this.#s.insertEvent.run({
         id: e.id, workspace_id: e.workspaceId, type: e.type, channel_id: e.channelId,
         conversation_id: e.conversationId, payload: e.payload, created_at: e.createdAt,
       });
     },
+    insertDelivery: async (d: NewDelivery) => {
+      const state: DeliveryState = this.#s.chainOpen.get(d.webhookId, d.conversationId) ? 'queued' : 'pending';
+      this.#s.insertDelivery.run({
+        id: d.id, workspace_id: d.workspaceId, webhook_id: d.webhookId, event_id: d.eventId, event_type: d.eventType,
+        conversation_id: d.conversationId, state, next_attempt_at: d.createdAt, created_at: d.createdAt, updated_at: d.createdAt,
+      });
+      return state;
+    },
+    claimDeliveries: async (now: number, leaseMs: number, limit: number, skipWebhooks: WebhookId[]) => {
+      const skip = skipWebhooks.length > 0 ? `AND d.webhook_id NOT IN (${skipWebhooks.map(() => '?').join(',')})` : '';
+      const rows = this.#cached(`UPDATE deliveries SET locked_until = ?, attempts = attempts + 1
+        WHERE id IN (SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                     WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ? AND w.status = 'enabled' ${skip}
+                     ORDER BY d.next_attempt_at LIMIT ?)
+        RETURNING *`).all(now + leaseMs, now, now, ...skipWebhooks, limit);
+      return rows.flatMap((row): ClaimedDelivery[] => {
+        const delivery = toDelivery(row);
+        const info = this.#s.claimInfo.get(delivery.id) as { payload: string; url: string; signing_key: string } | undefined;
+        if (!info) return [];
+        return [{ delivery, url: info.url, payload: info.payload, signingKey: info.signing_key, lockedUntil: now + leaseMs }];
+      });
+    },
+    recordAttempt: async (a: DeliveryAttempt) => {
+      this.#s.insertAttempt.run({
+        id: a.id, delivery_id: a.deliveryId, webhook_id: a.webhookId, url: a.url, attempted_at: a.attemptedAt,
+        duration_ms: a.durationMs, status_code: a.statusCode, response_excerpt: a.responseExcerpt, error: a.error, trigger: a.trigger,
+      });
+    },
+    finishDelivery: async (id: DeliveryId, state: 'succeeded' | 'failed', statusCode: number | null, error: string | null, now: number) => {
+      const chain = this.#s.finishDelivery.get(state, statusCode, error, now, id) as { webhook_id: string; conversation_id: string } | undefined;
+      if (chain) this.#promote(chain.webhook_id, chain.conversation_id, now);
+    },
+    retryDelivery: async (id: DeliveryId, nextAttemptAt: number, statusCode: number | null, error: string | null, now: number) => {
+      this.#s.retryDelivery.run(nextAttemptAt, statusCode, error, now, id);
+    },
+    setWebhookHealth: async (id: WebhookId, firstFailureAt: number | null) => {
+      this.#s.setWebhookHealth.run(firstFailureAt, id);
+    },
+    disableWebhook: async (id: WebhookId, reason: string, now: number) => {
+      this.#s.disableWebhook.run(reason, now, id);
+    },
+    recoverDeliveries: async (ws: WorkspaceId, webhookId: WebhookId, since: number, now: number) => {
+      const chains = this.#s.failedChains.all(ws, webhookId, since) as Array<{ conversation_id: string }>;
+      const n = this.#s.recoverDeliveries.run(now, now, ws, webhookId, since).changes;
+      for (const c of chains) this.#promote(webhookId, c.conversation_id, now);
+      return n;
+    },
+    releaseLeases: async () => {
+      this.#s.releaseDeliveryLeases.run();
+      this.#s.releaseSendLeases.run();
+    },
   };
+
+  /** Makes the oldest queued delivery of a chain pending, unless one already is. */
+  #promote(webhookId: string, conversationId: string, now: number): void {
+    this.#s.promote.run(now, now, webhookId, conversationId, webhookId, conversationId);
+  }
 
   readonly #tx: Tx = Object.assign(Object.create(null), {
     ...this.#readsObject(),
@@ -358,7 +451,8 @@ export class SqliteStore implements Store {
       listConversations: this.listConversations, getMessage: this.getMessage,
       findMessageByProviderId: this.findMessageByProviderId, listMessages: this.listMessages,
       getWebhook: this.getWebhook, listWebhooks: this.listWebhooks, countWebhooks: this.countWebhooks,
-      countEvents: this.countEvents, listEvents: this.listEvents,
+      countEvents: this.countEvents, listEvents: this.listEvents, matchingWebhooks: this.matchingWebhooks,
+      listDeliveries: this.listDeliveries, getDelivery: this.getDelivery, listAttempts: this.listAttempts, getEvent: this.getEvent,
     };
   }
 }
@@ -449,11 +543,51 @@ function prepare(db: Database.Database) {
     countAllWebhooks: p('SELECT count(*) AS n FROM webhooks WHERE workspace_id = ?'),
     countWebhooks: p(`SELECT sum(channel_id IS NOT NULL) AS specific, sum(channel_id IS NULL) AS generic
                       FROM webhooks WHERE workspace_id = ?`),
-    insertWebhook: p(`INSERT INTO webhooks (id, workspace_id, channel_id, url, events, status, settings, created_at, updated_at)
-                      VALUES (@id, @workspace_id, @channel_id, @url, @events, @status, @settings, @created_at, @updated_at)`),
+    insertWebhook: p(`INSERT INTO webhooks (id, workspace_id, channel_id, url, events, status, settings, first_failure_at,
+                      disabled_reason, created_at, updated_at)
+                      VALUES (@id, @workspace_id, @channel_id, @url, @events, @status, @settings, @first_failure_at,
+                      @disabled_reason, @created_at, @updated_at)`),
     updateWebhook: p(`UPDATE webhooks SET channel_id = @channel_id, url = @url, events = @events, status = @status,
-                      settings = @settings, updated_at = @updated_at WHERE id = @id AND workspace_id = @workspace_id`),
+                      settings = @settings, first_failure_at = @first_failure_at, disabled_reason = @disabled_reason,
+                      updated_at = @updated_at WHERE id = @id AND workspace_id = @workspace_id`),
     deleteWebhook: p('DELETE FROM webhooks WHERE id = ? AND workspace_id = ?'),
+    deleteWebhookAttempts: p('DELETE FROM delivery_attempts WHERE webhook_id = ?'),
+    deleteWebhookDeliveries: p('DELETE FROM deliveries WHERE webhook_id = ?'),
+    matchingWebhooks: p(`SELECT * FROM webhooks WHERE workspace_id = ? AND status = 'enabled' AND (channel_id IS NULL OR channel_id = ?)`),
+    setWebhookHealth: p('UPDATE webhooks SET first_failure_at = ? WHERE id = ?'),
+    disableWebhook: p(`UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`),
+
+    chainOpen: p(`SELECT 1 FROM deliveries WHERE webhook_id = ? AND conversation_id = ? AND state IN ('queued','pending') LIMIT 1`),
+    insertDelivery: p(`INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event_type, conversation_id, state,
+                       next_attempt_at, created_at, updated_at)
+                       VALUES (@id, @workspace_id, @webhook_id, @event_id, @event_type, @conversation_id, @state,
+                       @next_attempt_at, @created_at, @updated_at)`),
+    claimInfo: p(`SELECT e.payload, w.url, ws.signing_key FROM deliveries d JOIN events e ON e.id = d.event_id
+                  JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id WHERE d.id = ?`),
+    insertAttempt: p(`INSERT INTO delivery_attempts (id, delivery_id, webhook_id, url, attempted_at, duration_ms, status_code,
+                      response_excerpt, error, trigger)
+                      VALUES (@id, @delivery_id, @webhook_id, @url, @attempted_at, @duration_ms, @status_code,
+                      @response_excerpt, @error, @trigger)`),
+    finishDelivery: p(`UPDATE deliveries SET state = ?, last_status_code = ?, last_error = ?, updated_at = ?, locked_until = 0
+                       WHERE id = ? RETURNING webhook_id, conversation_id`),
+    retryDelivery: p(`UPDATE deliveries SET next_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = ?, locked_until = 0
+                      WHERE id = ?`),
+    promote: p(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?
+                WHERE id = (SELECT id FROM deliveries WHERE webhook_id = ? AND conversation_id = ? AND state = 'queued' ORDER BY id LIMIT 1)
+                AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = ? AND conversation_id = ? AND state = 'pending')`),
+    failedChains: p(`SELECT DISTINCT conversation_id FROM deliveries
+                     WHERE workspace_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ?`),
+    recoverDeliveries: p(`UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_at = ?, updated_at = ?
+                          WHERE workspace_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ?`),
+    releaseDeliveryLeases: p('UPDATE deliveries SET locked_until = 0 WHERE locked_until > 0'),
+    releaseSendLeases: p('UPDATE send_jobs SET locked_until = 0 WHERE locked_until > 0'),
+    listDeliveries: p('SELECT * FROM deliveries WHERE webhook_id = ? AND workspace_id = ? ORDER BY id DESC LIMIT ? OFFSET ?'),
+    countDeliveries: p('SELECT count(*) AS n FROM deliveries WHERE webhook_id = ? AND workspace_id = ?'),
+    listDeliveriesByState: p('SELECT * FROM deliveries WHERE webhook_id = ? AND workspace_id = ? AND state = ? ORDER BY id DESC LIMIT ? OFFSET ?'),
+    countDeliveriesByState: p('SELECT count(*) AS n FROM deliveries WHERE webhook_id = ? AND workspace_id = ? AND state = ?'),
+    getDelivery: p('SELECT * FROM deliveries WHERE id = ? AND webhook_id = ? AND workspace_id = ?'),
+    listAttempts: p('SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY id'),
+    getEvent: p('SELECT * FROM events WHERE id = ? AND workspace_id = ?'),
 
     insertEvent: p(`INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload, created_at)
                     VALUES (@id, @workspace_id, @type, @channel_id, @conversation_id, @payload, @created_at)`),

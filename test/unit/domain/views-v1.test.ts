@@ -100,6 +100,8 @@ function webhook(over: Partial<Webhook> = {}): Webhook {
     events: ['message.created', 'message.updated'],
     status: 'enabled',
     settings: null,
+    firstFailureAt: null,
+    disabledReason: null,
     createdAt: T0,
     updatedAt: null,
     ...over,

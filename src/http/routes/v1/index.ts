@@ -5,6 +5,8 @@ import { channelRoutes } from './channels.js';
 import { contactRoutes } from './contacts.js';
 import { conversationRoutes } from './conversations.js';
 import { messageRoutes } from './messages.js';
+import { deliveryRoutes } from './deliveries.js';
+import { signingKeyRoutes } from './signing-key.js';
 import { webhookRoutes } from './webhooks.js';
 
 /** The MessageBird Conversations API v1 surface, every route behind `Authorization: AccessKey`. */
@@ -17,5 +19,7 @@ export function v1Routes(deps: AppDeps) {
     await app.register(conversationRoutes(deps));
     await app.register(messageRoutes(deps));
     await app.register(webhookRoutes(deps));
+    await app.register(deliveryRoutes(deps));
+    await app.register(signingKeyRoutes(deps));
   };
 }

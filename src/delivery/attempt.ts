@@ -1,0 +1,78 @@
+import type { ClaimedDelivery } from '../store/store.js';
+import type { HttpClient } from '../net/http-client.js';
+import { HttpFailure } from '../net/http-client.js';
+import { JWT_HEADER_NAME, signMessageBirdJwt } from './signing/messagebird-jwt.js';
+import { LEGACY_SIGNATURE_HEADER, LEGACY_TIMESTAMP_HEADER, signMessageBirdLegacy } from './signing/messagebird-legacy.js';
+import { signStandardWebhook } from './signing/standard-webhooks.js';
+
+/** What one HTTP attempt of a delivery came to. Only a 2xx acknowledges. */
+export type AttemptResult =
+  | { kind: 'acknowledged'; statusCode: number; excerpt: string }
+  | { kind: 'gone'; statusCode: 410; excerpt: string }
+  | { kind: 'rejected'; statusCode: number; excerpt: string; retryAfterMs?: number; overloaded: boolean }
+  | { kind: 'unreachable'; error: string; overloaded: boolean };
+
+export const RESPONSE_EXCERPT_BYTES = 1024;
+const USER_AGENT = 'Roost-Webhooks/1';
+
+/**
+ * Builds the signed request for one attempt. Signatures are computed afresh for every
+ * attempt (a receiver with a freshness window never sees a stale timestamp), with the
+ * workspace's current signing key, over the exact bytes sent to the exact URL:
+ * - `MessageBird-Signature-JWT` (current MessageBird scheme);
+ * - `MessageBird-Signature` + `MessageBird-Request-Timestamp` (legacy scheme, over the URL's query);
+ * - Standard Webhooks `webhook-id` (the event id, stable across retries), `webhook-timestamp`, `webhook-signature`.
+ */
+export function signedHeaders(claim: ClaimedDelivery, nowMs: number): Record<string, string> {
+  const ts = Math.floor(nowMs / 1000);
+  const key = claim.signingKey;
+  const query = Object.fromEntries(new URL(claim.url).searchParams);
+  return {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    [JWT_HEADER_NAME]: signMessageBirdJwt(claim.url, claim.payload, key, ts),
+    [LEGACY_TIMESTAMP_HEADER]: String(ts),
+    [LEGACY_SIGNATURE_HEADER]: signMessageBirdLegacy(String(ts), query, claim.payload, key),
+    'webhook-id': claim.delivery.eventId,
+    'webhook-timestamp': String(ts),
+    'webhook-signature': signStandardWebhook(claim.delivery.eventId, ts, claim.payload, Buffer.from(key, 'utf8')),
+    'x-roost-delivery-id': claim.delivery.id,
+    'x-roost-event-type': claim.delivery.eventType,
+  };
+}
+
+export async function attemptDelivery(http: HttpClient, claim: ClaimedDelivery, nowMs: number, timeoutMs: number): Promise<AttemptResult> {
+  try {
+    const res = await http.request({
+      url: claim.url,
+      method: 'POST',
+      headers: signedHeaders(claim, nowMs),
+      body: claim.payload,
+      timeoutMs,
+    });
+    const excerpt = res.body.slice(0, RESPONSE_EXCERPT_BYTES);
+    if (res.status >= 200 && res.status < 300) return { kind: 'acknowledged', statusCode: res.status, excerpt };
+    if (res.status === 410) return { kind: 'gone', statusCode: 410, excerpt };
+    return {
+      kind: 'rejected',
+      statusCode: res.status,
+      excerpt,
+      retryAfterMs: parseRetryAfter(res.headers['retry-after'], nowMs),
+      overloaded: res.status === 429 || res.status === 503,
+    };
+  } catch (err) {
+    if (err instanceof HttpFailure) {
+      return { kind: 'unreachable', error: `${err.reason}: ${err.message}`, overloaded: err.reason === 'timeout' };
+    }
+    return { kind: 'unreachable', error: String(err), overloaded: false };
+  }
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}

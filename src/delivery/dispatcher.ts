@@ -1,0 +1,161 @@
+import type { Logger } from 'pino';
+import { newId } from '../domain/ids.js';
+import type { WebhookId } from '../domain/ids.js';
+import type { Clock } from '../domain/time.js';
+import type { Metrics } from '../metrics.js';
+import type { HttpClient } from '../net/http-client.js';
+import type { ClaimedDelivery, Store } from '../store/store.js';
+import { attemptDelivery } from './attempt.js';
+import type { AttemptResult } from './attempt.js';
+import { decide, describe } from './outcome.js';
+import type { DeliveryPolicy } from './outcome.js';
+
+export interface DispatcherDeps {
+  store: Store;
+  http: HttpClient;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  policy: DeliveryPolicy;
+  /** Requests in flight across all webhooks: bounds memory and sockets under any backlog. */
+  concurrency: number;
+  /** Requests in flight to one webhook, so a slow endpoint cannot take every slot. */
+  perWebhook: number;
+  timeoutMs: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+}
+
+/**
+ * Delivers the outbox: claim due deliveries (attempt counted at claim time, with a lease
+ * so a dead node's claims return), POST them outside any transaction, then record the
+ * attempt, the delivery's fate and the webhook's health in one transaction. Ordering is
+ * the Store's job: only the oldest unfinished delivery of a webhook and conversation is
+ * ever claimable. Polling is the correctness path; `notify()` only wakes an idle loop.
+ */
+export class Dispatcher {
+  readonly #d: DispatcherDeps;
+  readonly #inFlight = new Map<WebhookId, number>();
+  #total = 0;
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(deps: DispatcherDeps) {
+    this.#d = deps;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  notify(): void {
+    this.#wake?.();
+  }
+
+  /** Stops claiming and waits for attempts in flight to be recorded. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.notify();
+    await this.#loop;
+    if (this.#total > 0) await new Promise<void>((r) => this.#idleWaiters.push(r));
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const room = this.#d.concurrency - this.#total;
+      let claimed: ClaimedDelivery[] = [];
+      if (room > 0) {
+        const saturated = [...this.#inFlight].filter(([, n]) => n >= this.#d.perWebhook).map(([id]) => id);
+        try {
+          const now = this.#d.clock.now();
+          claimed = await this.#d.store.transaction((tx) => tx.claimDeliveries(now, this.#d.leaseMs, room, saturated));
+        } catch (err) {
+          this.#d.log.error({ err }, 'delivery: claiming failed');
+        }
+      }
+      for (const c of claimed) this.#launch(c);
+      if (claimed.length === 0 || this.#total >= this.#d.concurrency) await this.#sleep(this.#d.pollIntervalMs);
+    }
+  }
+
+  #launch(claim: ClaimedDelivery): void {
+    const hook = claim.delivery.webhookId;
+    this.#total++;
+    this.#inFlight.set(hook, (this.#inFlight.get(hook) ?? 0) + 1);
+    void this.#deliver(claim).finally(() => {
+      this.#total--;
+      const left = (this.#inFlight.get(hook) ?? 1) - 1;
+      if (left === 0) this.#inFlight.delete(hook);
+      else this.#inFlight.set(hook, left);
+      this.notify();
+      if (this.#total === 0) for (const r of this.#idleWaiters.splice(0)) r();
+    });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = null;
+        done();
+      };
+    });
+  }
+
+  async #deliver(claim: ClaimedDelivery): Promise<void> {
+    const { clock, http, timeoutMs } = this.#d;
+    const started = clock.now();
+    const t0 = performance.now();
+    const result = await attemptDelivery(http, claim, started, timeoutMs);
+    const durationMs = Math.round(performance.now() - t0);
+    try {
+      await this.#record(claim, result, started, durationMs);
+    } catch (err) {
+      // Not recorded: the lease expires and the delivery is attempted again (at least once).
+      this.#d.log.error({ err, deliveryId: claim.delivery.id }, 'delivery: could not record an attempt');
+    }
+  }
+
+  async #record(claim: ClaimedDelivery, result: AttemptResult, attemptedAt: number, durationMs: number): Promise<void> {
+    const { store, clock, policy, metrics, log } = this.#d;
+    const d = claim.delivery;
+    const text = describe(result);
+    const now = clock.now();
+    const outcome = await store.transaction(async (tx) => {
+      await tx.recordAttempt({
+        id: newId(), deliveryId: d.id, webhookId: d.webhookId, url: claim.url, attemptedAt, durationMs,
+        statusCode: text.statusCode, responseExcerpt: text.excerpt, error: text.error, trigger: 'scheduled',
+      });
+      const webhook = await tx.getWebhook(d.workspaceId, d.webhookId);
+      if (!webhook) return null; // deleted meanwhile: its deliveries went with it
+      const decision = decide(result, d.attempts, webhook.firstFailureAt, now, policy);
+      if (decision.delivery.kind === 'retry') {
+        await tx.retryDelivery(d.id, decision.delivery.at, text.statusCode, text.error, now);
+      } else {
+        await tx.finishDelivery(d.id, decision.delivery.kind, text.statusCode, text.error, now);
+      }
+      if (decision.webhook.firstFailureAt !== webhook.firstFailureAt) await tx.setWebhookHealth(d.webhookId, decision.webhook.firstFailureAt);
+      if (decision.webhook.disable && webhook.status === 'enabled') await tx.disableWebhook(d.webhookId, decision.webhook.disable, now);
+      return decision;
+    });
+    metrics.deliveryAttempts.inc({ result: result.kind, trigger: 'scheduled' });
+    if (!outcome) return;
+    if (outcome.delivery.kind === 'failed') {
+      metrics.deliveriesFailed.inc();
+      log.warn({ deliveryId: d.id, webhookId: d.webhookId, attempts: d.attempts, error: text.error }, 'webhook delivery failed for good');
+    }
+    if (outcome.webhook.disable) {
+      metrics.webhooksDisabled.inc({ reason: outcome.webhook.disable });
+      log.warn({ webhookId: d.webhookId, reason: outcome.webhook.disable }, 'webhook disabled automatically');
+    }
+    if (outcome.delivery.kind !== 'retry') this.notify(); // the next delivery of the chain may be due now
+  }
+}
