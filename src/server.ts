@@ -96,6 +96,7 @@ export async function startRoost(config: Config, opts: { clock?: Clock; log?: Lo
     onEventsCommitted: () => dispatcher.notify(),
     isReady: () => ready,
     metrics,
+    http,
     manual: { store, http, clock, metrics, timeoutMs: config.webhook.timeoutMs },
   });
 

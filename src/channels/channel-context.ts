@@ -19,6 +19,7 @@ export function channelContext(channel: Channel, publicUrl: string): ChannelCont
   const key = channel.secrets[CALLBACK_KEY] ?? '';
   return {
     channel,
+    inboundUrl: `${publicUrl}/inbound/${channel.id}`,
     statusCallbackUrl(messageId: MessageId) {
       return `${publicUrl}/inbound/${channel.id}?message=${messageId}&token=${tokenFor(key, messageId)}`;
     },

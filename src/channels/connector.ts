@@ -23,13 +23,22 @@ export interface InboundRequest {
 /** Per-channel helpers the core gives a connector. */
 export interface ChannelContext {
   channel: Channel;
+  /** The channel's inbound URL, as providers must call it (Roost's public URL + /inbound/{id}). */
+  inboundUrl: string;
   /** URL for provider status callbacks about one outbound message, carrying an unguessable token. */
   statusCallbackUrl(messageId: MessageId): string;
   /** Checks a status-callback token taken from the callback URL's query. */
   verifyCallbackToken(messageId: string, token: string): boolean;
 }
 
-export type Verification = { ok: true } | { ok: false; status: number; reason: string };
+/**
+ * The verdict on an inbound request. `replayKey` asks the core to accept the request only
+ * once: it is remembered (per channel, until `expiresAt`) in the transaction that stores
+ * what the request carries, and a second request with the same key is refused.
+ */
+export type Verification =
+  | { ok: true; replayKey?: { key: string; expiresAt: number } }
+  | { ok: false; status: number; reason: string };
 
 export interface InboundMessage {
   kind: 'message';
@@ -104,6 +113,12 @@ export interface Connector {
   identifierFor(address: string): ContactIdentifier | undefined;
   /** The address this channel sends from, for the `from` of outbound messages. */
   ownAddress(channel: Channel): string;
+  /**
+   * Called when a channel is created or its settings change, before it is saved: a
+   * connector that must tell its provider where to send webhooks (Telegram's setWebhook)
+   * does it here. Throws a RoostError (shown to the API caller) when the provider refuses.
+   */
+  register?(ctx: ChannelContext, http: HttpClient): Promise<void>;
   /** Hands one outbound message to the provider. Never throws: every failure is an outcome. */
   send(req: OutboundRequest, http: HttpClient): Promise<SendOutcome>;
   /**

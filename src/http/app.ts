@@ -9,6 +9,7 @@ import type { Channel } from '../domain/records.js';
 import type { ChannelContext, Connector } from '../channels/connector.js';
 import type { ManualDeps } from '../delivery/manual.js';
 import type { Metrics } from '../metrics.js';
+import type { HttpClient } from '../net/http-client.js';
 import type { Store } from '../store/store.js';
 import { sendError, toRoostError } from './errors.js';
 import { applyMethodOverride } from './method-override.js';
@@ -29,6 +30,7 @@ export interface AppDeps {
   onEventsCommitted(): void;
   isReady(): boolean;
   manual: ManualDeps;
+  http: HttpClient;
   metrics: Metrics;
 }
 

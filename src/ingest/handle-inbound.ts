@@ -41,9 +41,15 @@ export async function handleInbound(deps: InboundDeps, channelId: ChannelId, req
   }
 
   const parsed = connector.parse(req, ctx);
-  if (parsed.items.length > 0) {
+  const replay = verdict.replayKey;
+  if (parsed.items.length > 0 || replay) {
     const now = deps.clock.now();
     await deps.store.transaction(async (tx) => {
+      // Remembered with what the request carries: a request that failed to store can be retried.
+      if (replay && !(await tx.rememberReplayKey(channel.id, replay.key, replay.expiresAt, now))) {
+        deps.log.warn({ channelId, platform: channel.platformId }, 'inbound webhook refused: replayed signature');
+        throw new RoostError('unauthorized', 'request not authenticated: signature already used (replay)');
+      }
       for (const item of parsed.items) {
         if (item.kind === 'message') await ingestMessage(tx, channel, item, now);
         else {

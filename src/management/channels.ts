@@ -5,14 +5,17 @@ import type { ChannelId } from '../domain/ids.js';
 import type { Channel, ChannelStatus, Workspace } from '../domain/records.js';
 import type { Clock } from '../domain/time.js';
 import { CALLBACK_KEY } from '../channels/channel-context.js';
-import type { Connector } from '../channels/connector.js';
+import type { ChannelContext, Connector } from '../channels/connector.js';
+import type { HttpClient } from '../net/http-client.js';
 import type { Store } from '../store/store.js';
 
 export interface ChannelDeps {
   store: Store;
   clock: Clock;
+  http: HttpClient;
   connectorFor(platformId: string): Connector | undefined;
   platforms(): string[];
+  contextFor(channel: Channel): ChannelContext;
 }
 
 type Body = Record<string, unknown>;
@@ -62,38 +65,43 @@ export async function createChannel(deps: ChannelDeps, ws: Workspace, body: Body
     createdAt: now,
     updatedAt: null,
   };
+  // Provider-side registration (e.g. Telegram's setWebhook) before the channel exists:
+  // a channel the provider refused is never half-created.
+  await connector.register?.(deps.contextFor(channel), deps.http);
   await deps.store.transaction((tx) => tx.insertChannel(channel));
   return channel;
 }
 
 export async function updateChannel(deps: ChannelDeps, ws: Workspace, id: ChannelId, body: Body): Promise<Channel> {
-  return deps.store.transaction(async (tx) => {
-    const current = await tx.getChannel(ws.id, id);
-    if (!current) throw notFound('channel');
-    if (body.platformId !== undefined && body.platformId !== current.platformId) {
-      throw invalid('platformId', 'cannot be changed; create a new channel instead');
-    }
-    const connector = deps.connectorFor(current.platformId);
-    if (!connector) throw new RoostError('internal', `no connector for ${current.platformId}`);
-    let status: ChannelStatus = current.status;
-    if (body.status !== undefined) {
-      if (body.status !== 'active' && body.status !== 'inactive') throw invalid('status', 'must be active or inactive');
-      status = body.status;
-    }
-    const parsed = body.settings === undefined
-      ? { settings: current.settings, secrets: withoutCoreSecrets(current.secrets) }
-      : connector.parseSettings(settingsObject(body), { settings: current.settings, secrets: withoutCoreSecrets(current.secrets) });
-    const updated: Channel = {
-      ...current,
-      name: nameOf(body, current.name),
-      status,
-      settings: parsed.settings,
-      secrets: withCoreSecrets(parsed.secrets, current.secrets),
-      updatedAt: deps.clock.now(),
-    };
+  const current = await deps.store.getChannel(ws.id, id);
+  if (!current) throw notFound('channel');
+  if (body.platformId !== undefined && body.platformId !== current.platformId) {
+    throw invalid('platformId', 'cannot be changed; create a new channel instead');
+  }
+  const connector = deps.connectorFor(current.platformId);
+  if (!connector) throw new RoostError('internal', `no connector for ${current.platformId}`);
+  let status: ChannelStatus = current.status;
+  if (body.status !== undefined) {
+    if (body.status !== 'active' && body.status !== 'inactive') throw invalid('status', 'must be active or inactive');
+    status = body.status;
+  }
+  const parsed = body.settings === undefined
+    ? { settings: current.settings, secrets: withoutCoreSecrets(current.secrets) }
+    : connector.parseSettings(settingsObject(body), { settings: current.settings, secrets: withoutCoreSecrets(current.secrets) });
+  const updated: Channel = {
+    ...current,
+    name: nameOf(body, current.name),
+    status,
+    settings: parsed.settings,
+    secrets: withCoreSecrets(parsed.secrets, current.secrets),
+    updatedAt: deps.clock.now(),
+  };
+  if (body.settings !== undefined) await connector.register?.(deps.contextFor(updated), deps.http);
+  await deps.store.transaction(async (tx) => {
+    if (!(await tx.getChannel(ws.id, id))) throw notFound('channel');
     await tx.updateChannel(updated);
-    return updated;
   });
+  return updated;
 }
 
 /** Channels are retired, not erased: their messages keep pointing at them. */

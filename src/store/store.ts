@@ -141,6 +141,11 @@ export interface Writes {
   disableWebhook(id: WebhookId, reason: string, now: number): Promise<void>;
   /** Re-queues the webhook's failed deliveries created at or after `since`; returns how many. */
   recoverDeliveries(ws: WorkspaceId, webhookId: WebhookId, since: number, now: number): Promise<number>;
+  /**
+   * Remembers an inbound replay key (a MessageBird JWT `jti`) for a channel until
+   * `expiresAt`; returns false, writing nothing, when it is already remembered.
+   */
+  rememberReplayKey(channelId: ChannelId, key: string, expiresAt: number, now: number): Promise<boolean>;
   /** Drops every lease (single-node engines, at start: no other process can hold one). */
   releaseLeases(): Promise<void>;
 }

@@ -188,4 +188,18 @@ CREATE TABLE delivery_attempts (
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
 `,
   },
+  {
+    id: 3,
+    name: 'inbound replay keys',
+    sql: `
+-- Signed inbound requests accepted once: a replayed MessageBird JWT (same jti) is refused.
+CREATE TABLE inbound_replay_keys (
+  channel_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (channel_id, key)
+) WITHOUT ROWID;
+CREATE INDEX inbound_replay_keys_expiry ON inbound_replay_keys(expires_at);
+`,
+  },
 ];

@@ -42,6 +42,7 @@ export class SqliteStore implements Store {
   #closed = false;
   readonly #s: ReturnType<typeof prepare>;
   readonly #stmtCache = new Map<string, Statement>();
+  #replayWrites = 0;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -424,6 +425,13 @@ export class SqliteStore implements Store {
       for (const c of chains) this.#promote(webhookId, c.conversation_id, now);
       return n;
     },
+    rememberReplayKey: async (channelId: ChannelId, key: string, expiresAt: number, now: number) => {
+      const seen = this.#s.findReplayKey.get(channelId, key) as { expires_at: number } | undefined;
+      if (seen && seen.expires_at > now) return false;
+      this.#s.upsertReplayKey.run(channelId, key, expiresAt);
+      if (++this.#replayWrites % 1000 === 0) this.#s.pruneReplayKeys.run(now); // keep the table small
+      return true;
+    },
     releaseLeases: async () => {
       this.#s.releaseDeliveryLeases.run();
       this.#s.releaseSendLeases.run();
@@ -579,6 +587,10 @@ function prepare(db: Database.Database) {
                      WHERE workspace_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ?`),
     recoverDeliveries: p(`UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_at = ?, updated_at = ?
                           WHERE workspace_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ?`),
+    findReplayKey: p('SELECT expires_at FROM inbound_replay_keys WHERE channel_id = ? AND key = ?'),
+    upsertReplayKey: p(`INSERT INTO inbound_replay_keys (channel_id, key, expires_at) VALUES (?, ?, ?)
+                        ON CONFLICT (channel_id, key) DO UPDATE SET expires_at = excluded.expires_at`),
+    pruneReplayKeys: p('DELETE FROM inbound_replay_keys WHERE expires_at <= ?'),
     releaseDeliveryLeases: p('UPDATE deliveries SET locked_until = 0 WHERE locked_until > 0'),
     releaseSendLeases: p('UPDATE send_jobs SET locked_until = 0 WHERE locked_until > 0'),
     listDeliveries: p('SELECT * FROM deliveries WHERE webhook_id = ? AND workspace_id = ? ORDER BY id DESC LIMIT ? OFFSET ?'),

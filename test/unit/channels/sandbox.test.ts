@@ -26,6 +26,7 @@ function channel(settings: Record<string, unknown> = { fromNumber: '+10000000000
 function ctxFor(ch: Channel): ChannelContext {
   return {
     channel: ch,
+    inboundUrl: `https://roost.example/inbound/${ch.id}`,
     statusCallbackUrl: (id) => `https://roost.example/status?message=${id}&token=t`,
     verifyCallbackToken: () => false,
   };

@@ -37,6 +37,7 @@ const tokenFor = (messageId: string) => createHmac('sha256', 'test-key').update(
 function ctxFor(ch: Channel): ChannelContext {
   return {
     channel: ch,
+    inboundUrl: `https://roost.example/inbound/${ch.id}`,
     statusCallbackUrl: (id: MessageId) => `https://roost.example/v1/sendblue/${ch.id}/status?message=${id}&token=${tokenFor(id)}`,
     verifyCallbackToken: (id, token) => token === tokenFor(id),
   };
