@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 export interface Config {
   port: number;
   host: string;
-  database: { engine: 'sqlite'; path: string };
+  database: { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string; poolSize: number };
   /** Base for hrefs and inbound URLs; derived from host and port when unset. */
   publicUrl: string | null;
   accessKey: string | null;
@@ -66,9 +66,14 @@ export function loadConfig(env: Env = process.env): Config {
     if (path === '') problems.push('ROOST_DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/roost.db');
     else database = { engine: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
   } else if (/^postgres(ql)?:\/\//.test(dbUrl)) {
-    problems.push('ROOST_DATABASE_URL: the PostgreSQL engine is not available in this version; use sqlite:<path>');
+    try {
+      new URL(dbUrl);
+      database = { engine: 'postgres', url: dbUrl, poolSize: int('ROOST_DATABASE_POOL_SIZE', 10, 2, 200) };
+    } catch {
+      problems.push('ROOST_DATABASE_URL: not a valid postgres:// URL');
+    }
   } else {
-    problems.push(`ROOST_DATABASE_URL=${JSON.stringify(dbUrl)}: must start with sqlite: (e.g. sqlite:./data/roost.db)`);
+    problems.push(`ROOST_DATABASE_URL: must start with sqlite: or postgres:// (e.g. sqlite:./data/roost.db)`);
   }
 
   let publicUrl: string | null = null;

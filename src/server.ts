@@ -14,7 +14,7 @@ import { createHttpClient } from './net/http-client.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { createMetrics } from './metrics.js';
 import { SendWorker } from './send/send-worker.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
 export interface Roost {
@@ -42,10 +42,11 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 export async function startRoost(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Roost> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config);
-  const store: Store = new SqliteStore(config.database.path);
+  const store: Store = await openStore(config.database);
   const boot = await ensureDefaultWorkspace(store, clock, config);
   // One node owns an SQLite file: leases left by a previous (crashed) process are void.
-  await store.transaction((tx) => tx.releaseLeases());
+  // PostgreSQL is shared by several nodes, whose leases simply expire.
+  if (store.engine === 'sqlite') await store.transaction((tx) => tx.releaseLeases());
   const metrics = createMetrics();
 
   let publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;

@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { systemClock } from '../domain/time.js';
 import { createWorkspace } from '../management/workspaces.js';
 import { createLogger, startRoost } from '../server.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 
 const USAGE = `Usage: roost <command>
 
@@ -104,7 +104,7 @@ async function workspace(args: string[]): Promise<number> {
   }
   const config = configOrExit();
   if (!config) return 2;
-  const store = new SqliteStore(config.database.path);
+  const store = await openStore(config.database);
   try {
     const { workspace: ws, secrets } = await createWorkspace(store, systemClock, name);
     process.stdout.write(JSON.stringify({ id: ws.id, name: ws.name, ...secrets }, null, 2) + '\n');

@@ -1,17 +1,37 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const BIN = resolve(import.meta.dirname, '../../bin/roost.js');
 
+/**
+ * The engine the end-to-end suite runs on: SQLite by default, PostgreSQL when
+ * ROOST_TEST_ENGINE=postgres (vitest's e2e-postgres project). Each data directory then
+ * maps to its own throwaway database, so a restart on the same dataDir finds its data.
+ */
+export const TEST_ENGINE: 'sqlite' | 'postgres' = process.env.ROOST_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+
+async function databaseUrlFor(dataDir: string): Promise<string> {
+  if (TEST_ENGINE === 'sqlite') return `sqlite:${join(dataDir, 'roost.db')}`;
+  const marker = join(dataDir, 'postgres-url');
+  if (existsSync(marker)) return readFileSync(marker, 'utf8');
+  const { createTestDatabase } = await import('./postgres.js');
+  const { url } = await createTestDatabase('roost_e2e');
+  writeFileSync(marker, url);
+  return url;
+}
+
 export interface RoostProcess {
   url: string;
   port: number;
   dataDir: string;
+  /** The SQLite file (meaningful on the sqlite engine only). */
   dbPath: string;
+  /** ROOST_DATABASE_URL the process runs on. */
+  databaseUrl: string;
   /** Keys printed on first start (absent when configured through the environment). */
   liveKey?: string;
   testKey?: string;
@@ -50,13 +70,14 @@ export interface StartOptions {
 export async function startRoost(opts: StartOptions = {}): Promise<RoostProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'roost-e2e-'));
   const dbPath = join(dataDir, 'roost.db');
+  const databaseUrl = opts.env?.ROOST_DATABASE_URL ?? (await databaseUrlFor(dataDir));
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '',
       ROOST_PORT: String(port),
       ROOST_HOST: '127.0.0.1',
-      ROOST_DATABASE_URL: `sqlite:${dbPath}`,
+      ROOST_DATABASE_URL: databaseUrl,
       ROOST_ALLOW_PRIVATE_URLS: '1',
       ROOST_LOG_LEVEL: 'warn',
       ROOST_POLL_INTERVAL_MS: '50',
@@ -93,6 +114,7 @@ export async function startRoost(opts: StartOptions = {}): Promise<RoostProcess>
     port,
     dataDir,
     dbPath,
+    databaseUrl,
     liveKey: pick('live access key'),
     testKey: pick('test access key'),
     signingKey: pick('signing key'),
@@ -111,7 +133,13 @@ export async function startRoost(opts: StartOptions = {}): Promise<RoostProcess>
   };
 }
 
+/** Removes a data directory, and its throwaway PostgreSQL database when there is one. */
 export function removeDataDir(dir: string): void {
+  const marker = join(dir, 'postgres-url');
+  if (existsSync(marker)) {
+    const url = readFileSync(marker, 'utf8');
+    void import('./postgres.js').then(({ dropDatabase }) => dropDatabase(url)).catch(() => undefined);
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -127,18 +127,20 @@ describe('loadConfig: valid values', () => {
   });
 });
 
+const sqlitePath = (c: ReturnType<typeof loadConfig>) => (c.database.engine === 'sqlite' ? c.database.path : '');
+
 describe('loadConfig: database URL', () => {
   it('resolves a relative sqlite path against the working directory', () => {
     expect(loadConfig({ ROOST_DATABASE_URL: 'sqlite:./var/x.db' }).database).toEqual({ engine: 'sqlite', path: resolve('./var/x.db') });
-    expect(loadConfig({ ROOST_DATABASE_URL: 'sqlite:x.db' }).database.path).toBe(resolve('x.db'));
+    expect(sqlitePath(loadConfig({ ROOST_DATABASE_URL: 'sqlite:x.db' }))).toBe(resolve('x.db'));
   });
 
   it('keeps an absolute sqlite path', () => {
-    expect(loadConfig({ ROOST_DATABASE_URL: 'sqlite:/tmp/roost/x.db' }).database.path).toBe('/tmp/roost/x.db');
+    expect(sqlitePath(loadConfig({ ROOST_DATABASE_URL: 'sqlite:/tmp/roost/x.db' }))).toBe('/tmp/roost/x.db');
   });
 
   it('accepts the URL form sqlite:///absolute/path', () => {
-    expect(loadConfig({ ROOST_DATABASE_URL: 'sqlite:///tmp/roost/x.db' }).database.path).toBe('/tmp/roost/x.db');
+    expect(sqlitePath(loadConfig({ ROOST_DATABASE_URL: 'sqlite:///tmp/roost/x.db' }))).toBe('/tmp/roost/x.db');
   });
 
   it('keeps :memory: as is', () => {
@@ -147,7 +149,7 @@ describe('loadConfig: database URL', () => {
 
   it('always returns an absolute path for files', () => {
     for (const url of ['sqlite:a.db', 'sqlite:./a/b.db', 'sqlite:../a.db', 'sqlite:/a.db']) {
-      expect(loadConfig({ ROOST_DATABASE_URL: url }).database.path.startsWith('/'), url).toBe(true);
+      expect(sqlitePath(loadConfig({ ROOST_DATABASE_URL: url })).startsWith('/'), url).toBe(true);
     }
   });
 
@@ -155,13 +157,16 @@ describe('loadConfig: database URL', () => {
     expectOnlyProblemAbout({ ROOST_DATABASE_URL: 'sqlite:' }, 'ROOST_DATABASE_URL');
   });
 
-  it.each([['postgres://u:p@db:5432/roost'], ['postgresql://u:p@db/roost']])('refuses %s for now, saying PostgreSQL is not available', (url) => {
-    const problems = problemsOf({ ROOST_DATABASE_URL: url });
+  it.each([['postgres://u:p@db:5432/roost'], ['postgresql://u:p@db/roost']])('selects the PostgreSQL engine for %s', (url) => {
+    expect(loadConfig({ ROOST_DATABASE_URL: url }).database).toEqual({ engine: 'postgres', url, poolSize: 10 });
+    expect(loadConfig({ ROOST_DATABASE_URL: url, ROOST_DATABASE_POOL_SIZE: '32' }).database).toEqual({ engine: 'postgres', url, poolSize: 32 });
+  });
+
+  it('refuses a bad pool size and does not echo the database password', () => {
+    const problems = problemsOf({ ROOST_DATABASE_URL: 'postgres://u:secretpw@db/roost', ROOST_DATABASE_POOL_SIZE: '1' });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toContain('ROOST_DATABASE_URL');
-    expect(problems[0]).toMatch(/postgres/i);
-    // The password in the URL must not be echoed into logs.
-    expect(problems[0]).not.toContain('u:p@');
+    expect(problems[0]).toContain('ROOST_DATABASE_POOL_SIZE');
+    expect(problems.join()).not.toContain('secretpw');
   });
 
   it.each([['mysql://db/roost'], ['/var/lib/roost.db'], ['./roost.db'], ['SQLITE:x.db']])('refuses %s', (url) => {
@@ -225,7 +230,7 @@ describe('loadConfig: invalid values each name their variable', () => {
       ROOST_PORT: 'x',
       ROOST_LOG_LEVEL: 'loud',
       ROOST_ALLOW_PRIVATE_URLS: 'maybe',
-      ROOST_DATABASE_URL: 'postgres://db/x',
+      ROOST_DATABASE_URL: 'mysql://db/x',
       ROOST_PUBLIC_URL: 'nope',
       ROOST_SEND_CONCURRENCY: '0',
     });

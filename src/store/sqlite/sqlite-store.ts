@@ -13,7 +13,7 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 import {
   conversationParams, messageParams, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
   toWebhook, toWorkspace, webhookParams,
-} from './rows.js';
+} from '../rows.js';
 
 interface Pending {
   fn: (tx: Tx) => Promise<unknown>;

@@ -1,6 +1,6 @@
 import type {
   Channel, Contact, Conversation, Delivery, DeliveryAttempt, Message, OutboxEvent, Webhook, Workspace,
-} from '../../domain/records.js';
+} from '../domain/records.js';
 
 /** Row <-> record mapping for the SQLite engine. JSON columns are TEXT. */
 

@@ -1,0 +1,510 @@
+import pg from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { AccessKeyId, ChannelId, ContactId, DeliveryId, MessageId, WebhookId, WorkspaceId } from '../../domain/ids.js';
+import type {
+  Channel, Contact, ContactIdentifier, Conversation, DeliveryAttempt, DeliveryState, KeyMode, Message, MessageError,
+  OutboxEvent, Webhook, WebhookEventType, Workspace,
+} from '../../domain/records.js';
+import type { MessageStatus } from '../../domain/status.js';
+import {
+  conversationParams, messageParams, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
+  toWebhook, toWorkspace, webhookParams,
+} from '../rows.js';
+import type {
+  AuthenticatedKey, ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, Tx,
+  Writes,
+} from '../store.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+
+/** Anything that runs a query: the pool (reads) or one client inside a transaction. */
+interface Queryable {
+  query<R extends QueryResultRow>(config: { name?: string; text: string; values?: unknown[] }): Promise<pg.QueryResult<R>>;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Row = any;
+
+/** BIGINT (epoch ms, counts) as JS numbers: every value Roost stores fits in 53 bits. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** Errors after which a transaction callback is simply run again (it then sees the winner's row). */
+const RETRYABLE = new Set(['23505', '40001', '40P01']);
+const MAX_BATCH = 256;
+const MIGRATION_LOCK = 7_202_611_001;
+
+interface Pending {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * The distributed engine: several Roost nodes on one PostgreSQL database.
+ *
+ * Group commit, as on SQLite: callbacks queued together run in one transaction, each in
+ * its own SAVEPOINT, so one durable commit (synchronous_commit on) covers many inbound
+ * webhooks. Several batches run at once on separate pooled connections. A callback that
+ * hits a unique violation, a serialization failure or a deadlock (two nodes racing for
+ * the same contact or conversation) is rolled back to its savepoint and run again.
+ *
+ * Cross-node ordering of webhook deliveries relies on a transaction-scoped advisory lock
+ * per (webhook, conversation) chain, taken wherever a chain's head can change.
+ */
+export class PostgresStore implements Store {
+  readonly engine = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  readonly #queue: Pending[] = [];
+  readonly #maxBatches: number;
+  #activeBatches = 0;
+  #closed = false;
+  #idle: Array<() => void> = [];
+  readonly #reads: Reads;
+
+  private constructor(pool: pg.Pool, poolSize: number) {
+    this.#pool = pool;
+    // Keep one connection free for reads that run outside transactions.
+    this.#maxBatches = Math.max(1, poolSize - 1);
+    this.#reads = reads(pool);
+    Object.assign(this, this.#reads);
+  }
+
+  static async open(url: string, poolSize = 10): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+    pool.on('error', () => {}); // an idle client's connection dropped: the pool replaces it
+    await migrate(pool);
+    return new PostgresStore(pool, poolSize);
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0 && this.#activeBatches < this.#maxBatches) {
+      const batch = this.#queue.splice(0, MAX_BATCH);
+      this.#activeBatches++;
+      void this.#run(batch).finally(() => {
+        this.#activeBatches--;
+        if (this.#activeBatches === 0 && this.#queue.length === 0) for (const r of this.#idle.splice(0)) r();
+        this.#pump();
+      });
+    }
+  }
+
+  async #run(batch: Pending[]): Promise<void> {
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let broken: unknown = null;
+    try {
+      await client.query('BEGIN');
+      const tx = transactional(client);
+      for (const p of batch) {
+        for (let attempt = 1; ; attempt++) {
+          await client.query('SAVEPOINT op');
+          try {
+            const value = await p.fn(tx);
+            await client.query('RELEASE SAVEPOINT op');
+            outcomes.push({ ok: true, value });
+            break;
+          } catch (error) {
+            await client.query('ROLLBACK TO SAVEPOINT op');
+            await client.query('RELEASE SAVEPOINT op');
+            const code = (error as { code?: string }).code;
+            if (code && RETRYABLE.has(code) && attempt < 4) continue;
+            outcomes.push({ ok: false, error });
+            break;
+          }
+        }
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      broken = err;
+      await client.query('ROLLBACK').catch(() => {});
+    } finally {
+      client.release(broken instanceof Error && !('code' in broken) ? broken : undefined);
+    }
+    if (broken) {
+      for (const p of batch) p.reject(broken);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) p.resolve(o.value);
+      else p.reject(o.error);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#activeBatches > 0 || this.#queue.length > 0) await new Promise<void>((r) => this.#idle.push(r));
+    await this.#pool.end();
+  }
+}
+
+// The read methods are mixed onto the instance in the constructor.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface PostgresStore extends Reads {}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    const applied = new Set((await client.query<{ id: number }>('SELECT id FROM migrations')).rows.map((r) => r.id));
+    for (const m of POSTGRES_MIGRATIONS) {
+      if (applied.has(m.id)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql);
+        await client.query('INSERT INTO migrations (id, name, applied_at) VALUES ($1, $2, $3)', [m.id, m.name, Date.now()]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    client.release();
+  }
+}
+
+/** A named (server-side prepared, per connection) statement. */
+function stmt(name: string, text: string) {
+  return async <R extends QueryResultRow = Row>(db: Queryable, ...values: unknown[]): Promise<R[]> =>
+    (await db.query<R>({ name, text, values })).rows;
+}
+
+const S = {
+  findAccessKey: stmt('findAccessKey', `SELECT k.id, k.mode, w.id AS workspace_id, w.name, w.signing_key, w.created_at
+    FROM access_keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.key_hash = $1`),
+  getWorkspace: stmt('getWorkspace', 'SELECT * FROM workspaces WHERE id = $1'),
+  countWorkspaces: stmt('countWorkspaces', 'SELECT count(*)::int AS n FROM workspaces'),
+  getDefaultWorkspace: stmt('getDefaultWorkspace', 'SELECT * FROM workspaces ORDER BY created_at, id LIMIT 1'),
+  getChannel: stmt('getChannel', `SELECT * FROM channels WHERE id = $1 AND workspace_id = $2 AND status <> 'deleted'`),
+  getChannelForInbound: stmt('getChannelForInbound', `SELECT * FROM channels WHERE id = $1 AND status <> 'deleted'`),
+  getChannels: stmt('getChannels', 'SELECT * FROM channels WHERE workspace_id = $1 AND id = ANY($2::text[])'),
+  listChannels: stmt('listChannels', `SELECT * FROM channels WHERE workspace_id = $1 AND status <> 'deleted' ORDER BY id LIMIT $2 OFFSET $3`),
+  countChannels: stmt('countChannels', `SELECT count(*)::int AS n FROM channels WHERE workspace_id = $1 AND status <> 'deleted'`),
+  getContact: stmt('getContact', 'SELECT * FROM contacts WHERE id = $1 AND workspace_id = $2'),
+  getContacts: stmt('getContacts', 'SELECT * FROM contacts WHERE workspace_id = $1 AND id = ANY($2::text[])'),
+  findContactByIdentifier: stmt('findContactByIdentifier', `SELECT c.* FROM contact_identifiers i JOIN contacts c ON c.id = i.contact_id
+    WHERE i.workspace_id = $1 AND i.key = $2 AND i.value = $3`),
+  getContactIdentifiers: stmt('getContactIdentifiers', 'SELECT key, value FROM contact_identifiers WHERE workspace_id = $1 AND contact_id = $2'),
+  getConversation: stmt('getConversation', 'SELECT * FROM conversations WHERE id = $1 AND workspace_id = $2'),
+  findActiveConversation: stmt('findActiveConversation', `SELECT * FROM conversations WHERE contact_id = $1 AND workspace_id = $2 AND status = 'active'`),
+  listConversations: stmt('listConversations', `SELECT * FROM conversations
+    WHERE workspace_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text[] IS NULL OR id = ANY($3))
+    ORDER BY sort_at DESC, id DESC LIMIT $4 OFFSET $5`),
+  countConversations: stmt('countConversations', `SELECT count(*)::int AS n FROM conversations
+    WHERE workspace_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text[] IS NULL OR id = ANY($3))`),
+  getMessage: stmt('getMessage', 'SELECT * FROM messages WHERE id = $1 AND workspace_id = $2'),
+  findMessageByProviderId: stmt('findMessageByProviderId', 'SELECT * FROM messages WHERE channel_id = $1 AND provider_message_id = $2'),
+  listMessages: stmt('listMessages', `SELECT * FROM messages WHERE conversation_id = $1 AND workspace_id = $2
+    AND NOT (platform = ANY($3::text[])) ORDER BY id DESC LIMIT $4 OFFSET $5`),
+  countMessages: stmt('countMessages', `SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND workspace_id = $2
+    AND NOT (platform = ANY($3::text[]))`),
+  getWebhook: stmt('getWebhook', 'SELECT * FROM webhooks WHERE id = $1 AND workspace_id = $2'),
+  listWebhooks: stmt('listWebhooks', 'SELECT * FROM webhooks WHERE workspace_id = $1 ORDER BY id LIMIT $2 OFFSET $3'),
+  countAllWebhooks: stmt('countAllWebhooks', 'SELECT count(*)::int AS n FROM webhooks WHERE workspace_id = $1'),
+  countWebhooks: stmt('countWebhooks', `SELECT count(*) FILTER (WHERE channel_id IS NOT NULL)::int AS specific,
+    count(*) FILTER (WHERE channel_id IS NULL)::int AS generic FROM webhooks WHERE workspace_id = $1`),
+  matchingWebhooks: stmt('matchingWebhooks', `SELECT * FROM webhooks WHERE workspace_id = $1 AND status = 'enabled'
+    AND (channel_id IS NULL OR channel_id = $2) ORDER BY id`),
+  listDeliveries: stmt('listDeliveries', `SELECT * FROM deliveries WHERE webhook_id = $1 AND workspace_id = $2
+    AND ($3::text IS NULL OR state = $3) ORDER BY id DESC LIMIT $4 OFFSET $5`),
+  countDeliveries: stmt('countDeliveries', `SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND workspace_id = $2
+    AND ($3::text IS NULL OR state = $3)`),
+  getDelivery: stmt('getDelivery', 'SELECT * FROM deliveries WHERE id = $1 AND webhook_id = $2 AND workspace_id = $3'),
+  listAttempts: stmt('listAttempts', 'SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id'),
+  getEvent: stmt('getEvent', 'SELECT * FROM events WHERE id = $1 AND workspace_id = $2'),
+  countEvents: stmt('countEvents', 'SELECT count(*)::int AS n FROM events WHERE workspace_id = $1'),
+  listEvents: stmt('listEvents', 'SELECT * FROM events WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3'),
+};
+
+function reads(db: Queryable): Reads {
+  const one = <T>(rows: Row[], map: (r: Row) => T): T | undefined => (rows[0] ? map(rows[0]) : undefined);
+  return {
+    async findAccessKey(keyHash: Buffer): Promise<AuthenticatedKey | undefined> {
+      const r = (await S.findAccessKey(db, keyHash))[0];
+      if (!r) return undefined;
+      const workspace = toWorkspace({ id: r.workspace_id, name: r.name, signing_key: r.signing_key, created_at: r.created_at });
+      return { workspace, keyId: r.id as AccessKeyId, mode: r.mode as KeyMode };
+    },
+    getWorkspace: async (id) => one(await S.getWorkspace(db, id), toWorkspace),
+    countWorkspaces: async () => (await S.countWorkspaces(db))[0].n,
+    getDefaultWorkspace: async () => one(await S.getDefaultWorkspace(db), toWorkspace),
+    getChannel: async (ws, id) => one(await S.getChannel(db, id, ws), toChannel),
+    getChannelForInbound: async (id) => one(await S.getChannelForInbound(db, id), toChannel),
+    async getChannels(ws, ids) {
+      if (ids.length === 0) return [];
+      const byId = new Map((await S.getChannels(db, ws, ids)).map((r) => [r.id as string, toChannel(r)]));
+      return ids.flatMap((id) => byId.get(id) ?? []);
+    },
+    async listChannels(ws, offset, limit) {
+      const [items, count] = await Promise.all([S.listChannels(db, ws, limit, offset), S.countChannels(db, ws)]);
+      return { items: items.map(toChannel), total: count[0].n };
+    },
+    getContact: async (ws, id) => one(await S.getContact(db, id, ws), toContact),
+    getContacts: async (ws, ids) => (ids.length === 0 ? [] : (await S.getContacts(db, ws, [...new Set(ids)])).map(toContact)),
+    findContactByIdentifier: async (ws, i) => one(await S.findContactByIdentifier(db, ws, i.key, i.value), toContact),
+    getContactIdentifiers: async (ws, id) => (await S.getContactIdentifiers(db, ws, id)) as ContactIdentifier[],
+    getConversation: async (ws, id) => one(await S.getConversation(db, id, ws), toConversation),
+    findActiveConversation: async (ws, contactId) => one(await S.findActiveConversation(db, contactId, ws), toConversation),
+    async listConversations(ws, f: ConversationFilter): Promise<Page<Conversation>> {
+      if (f.ids && f.ids.length === 0) return { items: [], total: 0 };
+      const args = [ws, f.status ?? null, f.ids ?? null];
+      const [items, count] = await Promise.all([S.listConversations(db, ...args, f.limit, f.offset), S.countConversations(db, ...args)]);
+      return { items: items.map(toConversation), total: count[0].n };
+    },
+    getMessage: async (ws, id) => one(await S.getMessage(db, id, ws), toMessage),
+    findMessageByProviderId: async (channelId, providerId) => one(await S.findMessageByProviderId(db, channelId, providerId), toMessage),
+    async listMessages(ws, f: MessageFilter): Promise<Page<Message>> {
+      const exclude = f.excludePlatforms ?? [];
+      const [items, count] = await Promise.all([
+        S.listMessages(db, f.conversationId, ws, exclude, f.limit, f.offset),
+        S.countMessages(db, f.conversationId, ws, exclude),
+      ]);
+      return { items: items.map(toMessage), total: count[0].n };
+    },
+    getWebhook: async (ws, id) => one(await S.getWebhook(db, id, ws), toWebhook),
+    async listWebhooks(ws, offset, limit) {
+      const [items, count] = await Promise.all([S.listWebhooks(db, ws, limit, offset), S.countAllWebhooks(db, ws)]);
+      return { items: items.map(toWebhook), total: count[0].n };
+    },
+    async countWebhooks(ws) {
+      const r = (await S.countWebhooks(db, ws))[0];
+      return { channelSpecific: r.specific, generic: r.generic };
+    },
+    matchingWebhooks: async (ws, channelId, type: WebhookEventType) =>
+      (await S.matchingWebhooks(db, ws, channelId)).map(toWebhook).filter((w) => w.events.includes(type)),
+    async listDeliveries(ws, webhookId, state, offset, limit) {
+      const [items, count] = await Promise.all([
+        S.listDeliveries(db, webhookId, ws, state ?? null, limit, offset),
+        S.countDeliveries(db, webhookId, ws, state ?? null),
+      ]);
+      return { items: items.map(toDelivery), total: count[0].n };
+    },
+    getDelivery: async (ws, webhookId, id) => one(await S.getDelivery(db, id, webhookId, ws), toDelivery),
+    listAttempts: async (deliveryId) => (await S.listAttempts(db, deliveryId)).map(toAttempt),
+    getEvent: async (ws, id) => one(await S.getEvent(db, id, ws), toEvent),
+    countEvents: async (ws) => (await S.countEvents(db, ws))[0].n,
+    listEvents: async (ws, afterId, limit) => (await S.listEvents(db, ws, afterId ?? '', limit)).map(toEvent),
+  };
+}
+
+const INSERT_MESSAGE = `INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status,
+    type, content, from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+    ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING`;
+
+const W = {
+  insertWorkspace: stmt('insertWorkspace', 'INSERT INTO workspaces (id, name, signing_key, created_at) VALUES ($1, $2, $3, $4)'),
+  setSigningKey: stmt('setSigningKey', 'UPDATE workspaces SET signing_key = $1 WHERE id = $2'),
+  insertAccessKey: stmt('insertAccessKey', 'INSERT INTO access_keys (id, workspace_id, key_hash, mode, created_at) VALUES ($1, $2, $3, $4, $5)'),
+  deleteAccessKeys: stmt('deleteAccessKeys', 'DELETE FROM access_keys WHERE workspace_id = $1'),
+  insertChannel: stmt('insertChannel', `INSERT INTO channels (id, workspace_id, name, platform_id, status, settings, secrets, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
+  updateChannel: stmt('updateChannel', `UPDATE channels SET name = $3, status = $4, settings = $5, secrets = $6, updated_at = $7
+    WHERE id = $1 AND workspace_id = $2`),
+  insertContact: stmt('insertContact', `INSERT INTO contacts (id, workspace_id, msisdn, display_name, first_name, last_name, custom_details,
+    created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
+  insertIdentifier: stmt('insertIdentifier', 'INSERT INTO contact_identifiers (workspace_id, key, value, contact_id) VALUES ($1, $2, $3, $4)'),
+  insertConversation: stmt('insertConversation', `INSERT INTO conversations (id, workspace_id, contact_id, status, channel_ids,
+    last_used_channel_id, last_inbound_channel_id, last_received_at, last_message_id, message_count, created_at, updated_at, sort_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`),
+  // contact_id and created_at never change; matching them keeps every parameter typed.
+  updateConversation: stmt('updateConversation', `UPDATE conversations SET status = $4, channel_ids = $5, last_used_channel_id = $6,
+    last_inbound_channel_id = $7, last_received_at = $8, last_message_id = $9, message_count = $10, updated_at = $12, sort_at = $13
+    WHERE id = $1 AND workspace_id = $2 AND contact_id = $3 AND created_at = $11`),
+  updateMessageStatus: stmt('updateMessageStatus', `UPDATE messages SET status = $1, error = $2,
+    provider_message_id = coalesce($3, provider_message_id), updated_at = $4 WHERE id = $5`),
+  insertSendJob: stmt('insertSendJob', 'INSERT INTO send_jobs (message_id, workspace_id, run_at) VALUES ($1, $2, $3)'),
+  claimSendJobs: stmt('claimSendJobs', `UPDATE send_jobs SET locked_until = $1, attempts = attempts + 1
+    WHERE message_id IN (SELECT message_id FROM send_jobs WHERE run_at <= $2 AND locked_until <= $2
+                         ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+    RETURNING message_id, workspace_id, attempts, locked_until`),
+  deleteSendJob: stmt('deleteSendJob', 'DELETE FROM send_jobs WHERE message_id = $1'),
+  rescheduleSendJob: stmt('rescheduleSendJob', 'UPDATE send_jobs SET run_at = $1, locked_until = 0, last_error = $2 WHERE message_id = $3'),
+  insertWebhook: stmt('insertWebhook', `INSERT INTO webhooks (id, workspace_id, channel_id, url, events, status, settings,
+    first_failure_at, disabled_reason, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
+  updateWebhook: stmt('updateWebhook', `UPDATE webhooks SET channel_id = $3, url = $4, events = $5, status = $6, settings = $7,
+    first_failure_at = $8, disabled_reason = $9, updated_at = $11 WHERE id = $1 AND workspace_id = $2 AND created_at = $10`),
+  deleteWebhookAttempts: stmt('deleteWebhookAttempts', 'DELETE FROM delivery_attempts WHERE webhook_id = $1'),
+  deleteWebhookDeliveries: stmt('deleteWebhookDeliveries', 'DELETE FROM deliveries WHERE webhook_id = $1'),
+  insertEvent: stmt('insertEvent', `INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)`),
+  chainLock: stmt('chainLock', `SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))`),
+  chainOpen: stmt('chainOpen', `SELECT 1 FROM deliveries WHERE webhook_id = $1 AND conversation_id = $2 AND state IN ('queued','pending') LIMIT 1`),
+  insertDelivery: stmt('insertDelivery', `INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event_type, conversation_id, state,
+    next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)`),
+  claimDeliveries: stmt('claimDeliveries', `UPDATE deliveries SET locked_until = $1, attempts = attempts + 1
+    WHERE id IN (SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                 WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND d.locked_until <= $2 AND w.status = 'enabled'
+                   AND NOT (d.webhook_id = ANY($4::text[]))
+                 ORDER BY d.next_attempt_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED)
+    RETURNING *`),
+  claimInfo: stmt('claimInfo', `SELECT d.id, e.payload, w.url, ws.signing_key FROM deliveries d JOIN events e ON e.id = d.event_id
+    JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id WHERE d.id = ANY($1::text[])`),
+  insertAttempt: stmt('insertAttempt', `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, url, attempted_at, duration_ms,
+    status_code, response_excerpt, error, trigger) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`),
+  chainOf: stmt('chainOf', 'SELECT webhook_id, conversation_id FROM deliveries WHERE id = $1'),
+  finishDelivery: stmt('finishDelivery', `UPDATE deliveries SET state = $1, last_status_code = $2, last_error = $3, updated_at = $4,
+    locked_until = 0 WHERE id = $5`),
+  retryDelivery: stmt('retryDelivery', `UPDATE deliveries SET next_attempt_at = $1, last_status_code = $2, last_error = $3, updated_at = $4,
+    locked_until = 0 WHERE id = $5`),
+  promote: stmt('promote', `UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1
+    WHERE id = (SELECT id FROM deliveries WHERE webhook_id = $2 AND conversation_id = $3 AND state = 'queued' ORDER BY id LIMIT 1)
+    AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = $2 AND conversation_id = $3 AND state = 'pending')`),
+  setWebhookHealth: stmt('setWebhookHealth', 'UPDATE webhooks SET first_failure_at = $1 WHERE id = $2'),
+  disableWebhook: stmt('disableWebhook', `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2 WHERE id = $3`),
+  failedChains: stmt('failedChains', `SELECT DISTINCT conversation_id FROM deliveries
+    WHERE workspace_id = $1 AND webhook_id = $2 AND state = 'failed' AND created_at >= $3 ORDER BY conversation_id`),
+  rememberReplayKey: stmt('rememberReplayKey', `INSERT INTO inbound_replay_keys (channel_id, key, expires_at) VALUES ($1, $2, $3)
+    ON CONFLICT (channel_id, key) DO UPDATE SET expires_at = excluded.expires_at WHERE inbound_replay_keys.expires_at <= $4
+    RETURNING 1`),
+  pruneReplayKeys: stmt('pruneReplayKeys', 'DELETE FROM inbound_replay_keys WHERE expires_at <= $1'),
+  releaseDeliveryLeases: stmt('releaseDeliveryLeases', 'UPDATE deliveries SET locked_until = 0 WHERE locked_until > 0'),
+  releaseSendLeases: stmt('releaseSendLeases', 'UPDATE send_jobs SET locked_until = 0 WHERE locked_until > 0'),
+};
+
+const channelArgs = (c: Channel) => [
+  c.id, c.workspaceId, c.name, c.platformId, c.status, JSON.stringify(c.settings), JSON.stringify(c.secrets), c.createdAt, c.updatedAt,
+];
+const conversationArgs = (c: Conversation) => {
+  const p = conversationParams(c);
+  return [p.id, p.workspace_id, p.contact_id, p.status, p.channel_ids, p.last_used_channel_id, p.last_inbound_channel_id,
+    p.last_received_at, p.last_message_id, p.message_count, p.created_at, p.updated_at, p.sort_at];
+};
+const webhookArgs = (w: Webhook) => {
+  const p = webhookParams(w);
+  return [p.id, p.workspace_id, p.channel_id, p.url, p.events, p.status, p.settings, p.first_failure_at, p.disabled_reason,
+    p.created_at, p.updated_at];
+};
+
+let replayWrites = 0;
+
+/** The Tx of one transaction: reads and writes on the transaction's own connection. */
+function transactional(client: PoolClient): Tx {
+  const db: Queryable = client;
+  const promote = (webhookId: string, conversationId: string, now: number) => W.promote(db, now, webhookId, conversationId);
+  const writes: Writes = {
+    insertWorkspace: async (w: Workspace) => void (await W.insertWorkspace(db, w.id, w.name, w.signingKey, w.createdAt)),
+    setSigningKey: async (ws, key) => void (await W.setSigningKey(db, key, ws)),
+    insertAccessKey: async (k) => void (await W.insertAccessKey(db, k.id, k.workspaceId, k.keyHash, k.mode, k.createdAt)),
+    deleteAccessKeys: async (ws) => void (await W.deleteAccessKeys(db, ws)),
+    insertChannel: async (c) => void (await W.insertChannel(db, ...channelArgs(c))),
+    updateChannel: async (c) => {
+      const a = channelArgs(c);
+      await W.updateChannel(db, a[0], a[1], a[2], a[4], a[5], a[6], a[8]);
+    },
+    async insertContact(c: Contact, identifiers: ContactIdentifier[]) {
+      await W.insertContact(db, c.id, c.workspaceId, c.msisdn, c.displayName, c.firstName, c.lastName,
+        JSON.stringify(c.customDetails), c.createdAt, c.updatedAt);
+      // A concurrent node may have claimed the identifier: the unique violation makes the
+      // whole callback run again, and it then finds that contact.
+      for (const i of identifiers) await W.insertIdentifier(db, c.workspaceId, i.key, i.value, c.id);
+    },
+    addContactIdentifier: async (ws: WorkspaceId, contactId: ContactId, i: ContactIdentifier) =>
+      void (await W.insertIdentifier(db, ws, i.key, i.value, contactId)),
+    insertConversation: async (c) => void (await W.insertConversation(db, ...conversationArgs(c))),
+    updateConversation: async (c) => void (await W.updateConversation(db, ...conversationArgs(c))),
+    async insertMessage(m: Message) {
+      const p = messageParams(m);
+      const res = await db.query({
+        name: 'insertMessage',
+        text: INSERT_MESSAGE,
+        values: [p.id, p.workspace_id, p.conversation_id, p.channel_id, p.platform, p.direction, p.status, p.type, p.content,
+          p.from_addr, p.to_addr, p.provider_message_id, p.mode, p.error, p.source, p.tag, p.report_url, p.created_at, p.updated_at],
+      });
+      return res.rowCount === 1;
+    },
+    updateMessageStatus: async (id: MessageId, status: MessageStatus, error: MessageError | null, providerId: string | null, at: number) =>
+      void (await W.updateMessageStatus(db, status, error ? JSON.stringify(error) : null, providerId, at, id)),
+    insertSendJob: async (messageId, ws, runAt) => void (await W.insertSendJob(db, messageId, ws, runAt)),
+    claimSendJobs: async (now, leaseMs, limit) =>
+      (await W.claimSendJobs(db, now + leaseMs, now, limit)).map((r): SendJob => ({
+        messageId: r.message_id, workspaceId: r.workspace_id, attempts: r.attempts, lockedUntil: r.locked_until,
+      })),
+    deleteSendJob: async (messageId) => void (await W.deleteSendJob(db, messageId)),
+    rescheduleSendJob: async (messageId, runAt, lastError) => void (await W.rescheduleSendJob(db, runAt, lastError, messageId)),
+    insertWebhook: async (w) => void (await W.insertWebhook(db, ...webhookArgs(w))),
+    updateWebhook: async (w) => void (await W.updateWebhook(db, ...webhookArgs(w))),
+    async deleteWebhook(ws: WorkspaceId, id: WebhookId) {
+      const res = await db.query({ name: 'deleteWebhookCount', text: 'DELETE FROM webhooks WHERE id = $1 AND workspace_id = $2', values: [id, ws] });
+      if (res.rowCount !== 1) return false;
+      await W.deleteWebhookAttempts(db, id);
+      await W.deleteWebhookDeliveries(db, id);
+      return true;
+    },
+    insertEvent: async (e: OutboxEvent) =>
+      void (await W.insertEvent(db, e.id, e.workspaceId, e.type, e.channelId, e.conversationId, e.payload, e.createdAt)),
+    async insertDelivery(d: NewDelivery) {
+      await W.chainLock(db, d.webhookId, d.conversationId);
+      const state: DeliveryState = (await W.chainOpen(db, d.webhookId, d.conversationId)).length > 0 ? 'queued' : 'pending';
+      await W.insertDelivery(db, d.id, d.workspaceId, d.webhookId, d.eventId, d.eventType, d.conversationId, state, d.createdAt);
+      return state;
+    },
+    async claimDeliveries(now, leaseMs, limit, skipWebhooks) {
+      const rows = await W.claimDeliveries(db, now + leaseMs, now, limit, skipWebhooks);
+      if (rows.length === 0) return [];
+      const info = new Map((await W.claimInfo(db, rows.map((r) => r.id))).map((r) => [r.id as string, r]));
+      return rows.flatMap((row): ClaimedDelivery[] => {
+        const i = info.get(row.id);
+        if (!i) return [];
+        return [{ delivery: toDelivery(row), url: i.url, payload: i.payload, signingKey: i.signing_key, lockedUntil: now + leaseMs }];
+      });
+    },
+    recordAttempt: async (a: DeliveryAttempt) =>
+      void (await W.insertAttempt(db, a.id, a.deliveryId, a.webhookId, a.url, a.attemptedAt, a.durationMs, a.statusCode,
+        a.responseExcerpt, a.error, a.trigger)),
+    async finishDelivery(id: DeliveryId, state, statusCode, error, now) {
+      const chain = (await W.chainOf(db, id))[0];
+      if (!chain) return;
+      await W.chainLock(db, chain.webhook_id, chain.conversation_id);
+      await W.finishDelivery(db, state, statusCode, error, now, id);
+      await promote(chain.webhook_id, chain.conversation_id, now);
+    },
+    retryDelivery: async (id, nextAt, statusCode, error, now) => void (await W.retryDelivery(db, nextAt, statusCode, error, now, id)),
+    setWebhookHealth: async (id, firstFailureAt) => void (await W.setWebhookHealth(db, firstFailureAt, id)),
+    disableWebhook: async (id, reason, now) => void (await W.disableWebhook(db, reason, now, id)),
+    async recoverDeliveries(ws, webhookId, since, now) {
+      const chains = await W.failedChains(db, ws, webhookId, since);
+      for (const c of chains) await W.chainLock(db, webhookId, c.conversation_id);
+      const res = await db.query({
+        name: 'recoverDeliveriesCount',
+        text: `UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_at = $1, updated_at = $1
+               WHERE workspace_id = $2 AND webhook_id = $3 AND state = 'failed' AND created_at >= $4`,
+        values: [now, ws, webhookId, since],
+      });
+      for (const c of chains) await promote(webhookId, c.conversation_id, now);
+      return res.rowCount ?? 0;
+    },
+    async rememberReplayKey(channelId: ChannelId, key: string, expiresAt: number, now: number) {
+      const rows = await W.rememberReplayKey(db, channelId, key, expiresAt, now);
+      if (++replayWrites % 1000 === 0) await W.pruneReplayKeys(db, now);
+      return rows.length === 1;
+    },
+    async releaseLeases() {
+      await W.releaseDeliveryLeases(db);
+      await W.releaseSendLeases(db);
+    },
+  };
+  return { ...reads(db), ...writes };
+}
+

@@ -1,0 +1,52 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+import { runStoreConformance } from './conformance.js';
+import * as f from './factories.js';
+
+const db = await createTestDatabase('roost_store');
+afterAll(() => db.drop());
+
+runStoreConformance('postgres', () => PostgresStore.open(db.url, 6));
+
+describe('PostgresStore specifics', () => {
+  it('says it is the postgres engine and records its migrations once when nodes start together', async () => {
+    const fresh = await createTestDatabase('roost_migrate');
+    try {
+      const stores = await Promise.all([1, 2, 3, 4].map(() => PostgresStore.open(fresh.url, 2)));
+      expect(stores.every((s) => s.engine === 'postgres')).toBe(true);
+      const client = new pg.Client({ connectionString: fresh.url });
+      await client.connect();
+      const rows = (await client.query('SELECT id, count(*)::int AS n FROM migrations GROUP BY id')).rows;
+      await client.end();
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((r) => r.n === 1)).toBe(true);
+      await Promise.all(stores.map((s) => s.close()));
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('keeps one contact and one active conversation when two nodes race on the same new identifier', async () => {
+    const a = await PostgresStore.open(db.url, 4);
+    const b = await PostgresStore.open(db.url, 4);
+    try {
+      const ws = f.workspace();
+      await a.transaction((tx) => tx.insertWorkspace(ws));
+      const identifier = { key: 'phonenumber', value: '+31611122233' };
+      const create = (s: PostgresStore) => s.transaction(async (tx) => {
+        const existing = await tx.findContactByIdentifier(ws.id, identifier);
+        if (existing) return existing.id;
+        const c = f.contact(ws.id, { msisdn: identifier.value });
+        await tx.insertContact(c, [identifier]);
+        return c.id;
+      });
+      const ids = await Promise.all([create(a), create(b), create(a), create(b)]);
+      expect(new Set(ids).size).toBe(1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
