@@ -79,7 +79,8 @@ export async function startRoost(config: Config, opts: { clock?: Clock; log?: Lo
     perWebhook: config.webhook.perWebhook,
     timeoutMs: config.webhook.timeoutMs,
     pollIntervalMs: config.pollIntervalMs,
-    leaseMs: config.webhook.timeoutMs * 2 + 30_000,
+    // An attempt never outlives its timeout; three timeouts of lease leave room for a stalled loop.
+    leaseMs: Math.max(5_000, config.webhook.timeoutMs * 3),
   });
 
   const app = buildApp({

@@ -50,7 +50,7 @@ export async function attemptDelivery(http: HttpClient, claim: ClaimedDelivery, 
       body: claim.payload,
       timeoutMs,
     });
-    const excerpt = res.body.slice(0, RESPONSE_EXCERPT_BYTES);
+    const excerpt = excerptOf(res.body);
     if (res.status >= 200 && res.status < 300) return { kind: 'acknowledged', statusCode: res.status, excerpt };
     if (res.status === 410) return { kind: 'gone', statusCode: 410, excerpt };
     return {
@@ -68,11 +68,23 @@ export async function attemptDelivery(http: HttpClient, claim: ClaimedDelivery, 
   }
 }
 
+/** The first RESPONSE_EXCERPT_BYTES bytes of a body, cut on a character boundary. */
+function excerptOf(body: string): string {
+  const buf = Buffer.from(body, 'utf8');
+  if (buf.length <= RESPONSE_EXCERPT_BYTES) return body;
+  let end = RESPONSE_EXCERPT_BYTES;
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--; // never split a UTF-8 sequence
+  return buf.subarray(0, end).toString('utf8');
+}
+
+const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i;
+
 /** `Retry-After` as delay-seconds or an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined || v.trim() === '') return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (v === undefined || v === '') return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (!HTTP_DATE.test(v)) return undefined; // Date.parse would read nearly anything as a date
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }

@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashAccessKey } from '../../src/auth/access-keys.js';
 import { newId } from '../../src/domain/ids.js';
-import type { ChannelId, MessageId, WorkspaceId } from '../../src/domain/ids.js';
-import type { Channel, Contact, ContactIdentifier, Conversation, Message, Workspace } from '../../src/domain/records.js';
-import type { Store, Tx } from '../../src/store/store.js';
+import type { ChannelId, ConversationId, MessageId, WebhookId, WorkspaceId } from '../../src/domain/ids.js';
+import { WEBHOOK_EVENTS } from '../../src/domain/records.js';
+import type {
+  Channel, Contact, ContactIdentifier, Conversation, DeliveryState, Message, OutboxEvent, Webhook, WebhookEventType, Workspace,
+} from '../../src/domain/records.js';
+import type { ClaimedDelivery, NewDelivery, Store, Tx } from '../../src/store/store.js';
 import * as f from './factories.js';
 
 /**
@@ -953,6 +956,574 @@ export function runStoreConformance(
         expect(await store.getChannel(ws.id, ch.id)).toEqual(ch);
         expect(await store.getConversation(ws.id, conv.id)).toEqual(conv);
         expect(await store.getWebhook(ws.id, hook.id)).toEqual(hook);
+      });
+    });
+
+    // ---- webhook deliveries -----------------------------------------------------------
+
+    describe('deliveries', () => {
+      const FAR = 1e15;
+      const T = f.T0;
+
+      /**
+       * Claims are global: finish every claimable delivery (and the chain members that
+       * promotes), so each test starts with nothing due but what it writes itself.
+       */
+      async function drainDeliveries(): Promise<void> {
+        for (let i = 0; i < 1_000; i++) {
+          const claimed = await write((tx) => tx.claimDeliveries(FAR, 1, 10_000, []));
+          if (claimed.length === 0) return;
+          await write(async (tx) => {
+            for (const c of claimed) await tx.finishDelivery(c.delivery.id, 'failed', null, 'drained by the conformance suite', FAR);
+          });
+        }
+        throw new Error('deliveries never drained');
+      }
+
+      beforeEach(drainDeliveries);
+
+      /** A workspace graph with one enabled generic webhook that subscribes to every event. */
+      async function hooked(over: Partial<Webhook> = {}) {
+        const g = await graph();
+        const hook = await newHook(g.ws.id, over);
+        return { ...g, hook };
+      }
+
+      async function newHook(ws: WorkspaceId, over: Partial<Webhook> = {}): Promise<Webhook> {
+        const hook = f.webhook(ws, { events: [...WEBHOOK_EVENTS], url: `https://customer.example/hook/${newId()}?token=abc`, ...over });
+        await write((tx) => tx.insertWebhook(hook));
+        return hook;
+      }
+
+      /** Another active conversation (of a new contact) in the workspace: another chain. */
+      async function anotherConversation(ws: WorkspaceId, ch: ChannelId): Promise<Conversation> {
+        const ct = await newContact(ws);
+        const conv = f.conversation(ws, ct.id, ch);
+        await write((tx) => tx.insertConversation(conv));
+        return conv;
+      }
+
+      /** Writes an event and its delivery to `hook` in one transaction, as the outbox does. */
+      async function enqueue(hook: Webhook, conversationId: ConversationId, at: number, over: Partial<OutboxEvent> = {}) {
+        const event = f.outboxEvent(hook.workspaceId, conversationId, {
+          createdAt: at, payload: JSON.stringify({ type: 'message.created', at, id: newId() }), ...over,
+        });
+        const d = f.delivery(event, hook.id);
+        const state = await write(async (tx) => {
+          await tx.insertEvent(event);
+          return tx.insertDelivery(d);
+        });
+        return { event, d, state };
+      }
+
+      const claim = (now: number, leaseMs = 60_000, limit = 100, skip: WebhookId[] = []) =>
+        write((tx) => tx.claimDeliveries(now, leaseMs, limit, skip));
+      const ids = (claimed: ClaimedDelivery[]) => claimed.map((c) => c.delivery.id).sort();
+      const read = (d: NewDelivery) => store.getDelivery(d.workspaceId, d.webhookId, d.id);
+      const stateOf = async (d: NewDelivery) => (await read(d))?.state;
+      const finish = (d: NewDelivery, state: 'succeeded' | 'failed', now: number, code: number | null = 200, error: string | null = null) =>
+        write((tx) => tx.finishDelivery(d.id, state, code, error, now));
+
+      describe('matching webhooks', () => {
+        it('matches enabled webhooks by channel (specific for its channel, generic for all) and by event', async () => {
+          const { ws, ch } = await graph();
+          const ch2 = f.channel(ws.id);
+          await write((tx) => tx.insertChannel(ch2));
+          const generic = await newHook(ws.id, { events: ['message.created', 'message.updated'] });
+          const specific = await newHook(ws.id, { channelId: ch.id, events: ['message.created'] });
+          const specific2 = await newHook(ws.id, { channelId: ch2.id, events: ['message.created', 'conversation.created'] });
+          const conversationsOnly = await newHook(ws.id, { events: ['conversation.created'] });
+          const disabled = await newHook(ws.id, { events: [...WEBHOOK_EVENTS], status: 'disabled' });
+          const foreign = await newWorkspace();
+          await newHook(foreign.id, { events: [...WEBHOOK_EVENTS] });
+          await newHook(foreign.id, { channelId: ch.id, events: [...WEBHOOK_EVENTS] });
+
+          const match = async (channelId: ChannelId | null, type: WebhookEventType) =>
+            (await store.matchingWebhooks(ws.id, channelId, type)).map((h) => h.id).sort();
+
+          expect(await match(ch.id, 'message.created')).toEqual([generic.id, specific.id].sort());
+          expect(await match(ch2.id, 'message.created')).toEqual([generic.id, specific2.id].sort());
+          expect(await match(ch.id, 'message.updated')).toEqual([generic.id]);
+          expect(await match(ch.id, 'conversation.created')).toEqual([conversationsOnly.id]);
+          expect(await match(ch2.id, 'conversation.created')).toEqual([specific2.id, conversationsOnly.id].sort());
+          expect(await match(ch.id, 'conversation.updated')).toEqual([]);
+          // An event without a channel reaches generic webhooks only.
+          expect(await match(null, 'message.created')).toEqual([generic.id]);
+          // The whole webhook record comes back.
+          expect(await store.matchingWebhooks(ws.id, ch.id, 'message.updated')).toEqual([generic]);
+
+          // Enabling the disabled one makes it match; disabling one stops it matching.
+          await write(async (tx) => {
+            await tx.updateWebhook({ ...disabled, status: 'enabled' });
+            await tx.disableWebhook(generic.id, 'failing', T + 1);
+          });
+          expect(await match(ch.id, 'message.updated')).toEqual([disabled.id]);
+          expect(await match(ch.id, 'conversation.updated')).toEqual([disabled.id]);
+        });
+
+        it('matches nothing in a workspace without webhooks', async () => {
+          const { ws, ch } = await graph();
+          for (const type of WEBHOOK_EVENTS) expect(await store.matchingWebhooks(ws.id, ch.id, type)).toEqual([]);
+        });
+      });
+
+      describe('insert and chains', () => {
+        it('inserts a pending delivery, due at once, with no attempts', async () => {
+          const { conv, hook } = await hooked();
+          const { d, state } = await enqueue(hook, conv.id, T + 5);
+          expect(state).toBe('pending');
+          expect(await read(d)).toEqual({
+            ...d, state: 'pending', attempts: 0, nextAttemptAt: T + 5, lastStatusCode: null, lastError: null, updatedAt: T + 5,
+          });
+        });
+
+        it('makes only the first delivery of a (webhook, conversation) chain pending; later ones queue', async () => {
+          const { ws, ch, conv, hook } = await hooked();
+          const conv2 = await anotherConversation(ws.id, ch.id);
+          const hook2 = await newHook(ws.id);
+          const a1 = await enqueue(hook, conv.id, T + 1);
+          const a2 = await enqueue(hook, conv.id, T + 2);
+          const a3 = await enqueue(hook, conv.id, T + 3);
+          const b1 = await enqueue(hook, conv2.id, T + 4);
+          const b2 = await enqueue(hook, conv2.id, T + 5);
+          const c1 = await enqueue(hook2, conv.id, T + 6);
+          expect([a1, a2, a3, b1, b2, c1].map((x) => x.state)).toEqual(['pending', 'queued', 'queued', 'pending', 'queued', 'pending']);
+          for (const x of [a1, a2, a3, b1, b2, c1]) {
+            const stored = await read(x.d);
+            expect(stored!.state).toBe(x.state);
+            expect(stored!.attempts).toBe(0);
+          }
+        });
+
+        it('queues the second of two deliveries of one chain written in the same transaction', async () => {
+          const { conv, hook } = await hooked();
+          const e1 = f.outboxEvent(hook.workspaceId, conv.id, { type: 'conversation.created' });
+          const e2 = f.outboxEvent(hook.workspaceId, conv.id, { type: 'message.created' });
+          const d1 = f.delivery(e1, hook.id);
+          const d2 = f.delivery(e2, hook.id);
+          const states = await write(async (tx) => {
+            await tx.insertEvent(e1);
+            await tx.insertEvent(e2);
+            return [await tx.insertDelivery(d1), await tx.insertDelivery(d2)];
+          });
+          expect(states).toEqual(['pending', 'queued']);
+          expect([await stateOf(d1), await stateOf(d2)]).toEqual(['pending', 'queued']);
+        });
+
+        it('writes nothing when the inserting transaction rolls back', async () => {
+          const { conv, hook } = await hooked();
+          const e = f.outboxEvent(hook.workspaceId, conv.id);
+          const d = f.delivery(e, hook.id);
+          await expect(write(async (tx) => {
+            await tx.insertEvent(e);
+            await tx.insertDelivery(d);
+            throw new Error('rolled back');
+          })).rejects.toThrow('rolled back');
+          expect(await read(d)).toBeUndefined();
+          expect(await store.getEvent(hook.workspaceId, e.id)).toBeUndefined();
+          // The chain is not blocked by the delivery that never was.
+          expect((await enqueue(hook, conv.id, T)).state).toBe('pending');
+        });
+
+        it('opens the chain again once every delivery of it has finished', async () => {
+          const { conv, hook } = await hooked();
+          const a1 = await enqueue(hook, conv.id, T + 1);
+          await finish(a1.d, 'succeeded', T + 2);
+          const a2 = await enqueue(hook, conv.id, T + 3);
+          expect(a2.state).toBe('pending');
+          await finish(a2.d, 'failed', T + 4, 500, 'endpoint answered 500');
+          expect((await enqueue(hook, conv.id, T + 5)).state).toBe('pending');
+        });
+      });
+
+      describe('claims', () => {
+        it('claims a due delivery with its payload, URL and signing key, counting the attempt and setting the lease', async () => {
+          const { ws, conv, hook } = await hooked();
+          const { d, event } = await enqueue(hook, conv.id, T + 10);
+          const claimed = await claim(T + 100, 30_000);
+          expect(claimed).toEqual([{
+            delivery: expect.objectContaining({ ...d, state: 'pending', attempts: 1, nextAttemptAt: T + 10 }),
+            url: hook.url,
+            payload: event.payload,
+            signingKey: ws.signingKey,
+            lockedUntil: T + 100 + 30_000,
+          }]);
+          expect((await read(d))!.attempts).toBe(1);
+        });
+
+        it('never claims a queued delivery', async () => {
+          const { conv, hook } = await hooked();
+          const a1 = await enqueue(hook, conv.id, T + 1);
+          await enqueue(hook, conv.id, T + 2);
+          await enqueue(hook, conv.id, T + 3);
+          expect(ids(await claim(FAR - 1, 1))).toEqual([a1.d.id]);
+          expect(await claim(FAR - 1, 1)).toEqual([]);
+        });
+
+        it('does not claim a delivery before its next attempt time', async () => {
+          const { conv, hook } = await hooked();
+          const { d } = await enqueue(hook, conv.id, T + 1_000);
+          expect(await claim(T + 999)).toEqual([]);
+          expect(ids(await claim(T + 1_000))).toEqual([d.id]);
+        });
+
+        it('does not claim a leased delivery again until the lease expires, then counts another attempt', async () => {
+          const { conv, hook } = await hooked();
+          const { d } = await enqueue(hook, conv.id, T + 1_000);
+          expect(ids(await claim(T + 1_000, 30_000))).toEqual([d.id]);
+          expect(await claim(T + 1_001, 30_000)).toEqual([]);
+          expect(await claim(T + 30_999, 30_000)).toEqual([]);
+          const again = await claim(T + 31_001, 30_000);
+          expect(again.map((c) => [c.delivery.id, c.delivery.attempts, c.lockedUntil])).toEqual([[d.id, 2, T + 61_001]]);
+        });
+
+        it('claims at most `limit` deliveries, the earliest due first', async () => {
+          const { ws, conv } = await hooked();
+          const [h1, h2, h3] = [await newHook(ws.id), await newHook(ws.id), await newHook(ws.id)];
+          const late = await enqueue(h1!, conv.id, T + 3_000);
+          const early = await enqueue(h2!, conv.id, T + 1_000);
+          const mid = await enqueue(h3!, conv.id, T + 2_000);
+          expect(ids(await claim(T + 5_000, 60_000, 2))).toEqual([early.d.id, mid.d.id].sort());
+          expect(ids(await claim(T + 5_000, 60_000, 2))).toEqual([late.d.id]);
+          expect(await claim(T + 5_000, 60_000, 2)).toEqual([]);
+        });
+
+        it('skips deliveries of disabled webhooks until they are enabled again', async () => {
+          const { conv, hook } = await hooked();
+          const { d } = await enqueue(hook, conv.id, T);
+          await write((tx) => tx.disableWebhook(hook.id, 'failing', T + 1));
+          expect(await claim(T + 10)).toEqual([]);
+          expect(await stateOf(d)).toBe('pending');
+          await write((tx) => tx.updateWebhook({ ...hook, status: 'enabled' }));
+          expect(ids(await claim(T + 10))).toEqual([d.id]);
+        });
+
+        it('never claims for a webhook created disabled', async () => {
+          const { conv, hook } = await hooked({ status: 'disabled' });
+          const { d } = await enqueue(hook, conv.id, T);
+          expect(await claim(FAR - 1)).toEqual([]);
+          expect(await stateOf(d)).toBe('pending');
+        });
+
+        it('skips the webhooks it is told to skip', async () => {
+          const { ws, conv, hook } = await hooked();
+          const other = await newHook(ws.id);
+          const third = await newHook(ws.id);
+          const a = await enqueue(hook, conv.id, T);
+          const b = await enqueue(other, conv.id, T);
+          const c = await enqueue(third, conv.id, T);
+          expect(ids(await claim(T + 1, 60_000, 100, [hook.id, third.id]))).toEqual([b.d.id]);
+          expect(ids(await claim(T + 1, 60_000, 100, [hook.id]))).toEqual([c.d.id]);
+          expect(ids(await claim(T + 1, 60_000, 100, []))).toEqual([a.d.id]);
+        });
+
+        it('claims due deliveries of every workspace, each with its own signing key', async () => {
+          const one = await hooked();
+          const two = await hooked();
+          const a = await enqueue(one.hook, one.conv.id, T);
+          const b = await enqueue(two.hook, two.conv.id, T);
+          const claimed = await claim(T + 1);
+          expect(ids(claimed)).toEqual([a.d.id, b.d.id].sort());
+          const byId = new Map(claimed.map((c) => [c.delivery.id, c]));
+          expect(byId.get(a.d.id)!.signingKey).toBe(one.ws.signingKey);
+          expect(byId.get(b.d.id)!.signingKey).toBe(two.ws.signingKey);
+          expect(byId.get(a.d.id)!.payload).toBe(a.event.payload);
+          expect(byId.get(b.d.id)!.url).toBe(two.hook.url);
+        });
+
+        it("uses the webhook's current URL and the workspace's current signing key", async () => {
+          const { ws, conv, hook } = await hooked();
+          await enqueue(hook, conv.id, T);
+          await write(async (tx) => {
+            await tx.updateWebhook({ ...hook, url: 'https://moved.example/h?v=2' });
+            await tx.setSigningKey(ws.id, 'rotated-signing-key-0123456789');
+          });
+          const [c] = await claim(T + 1);
+          expect([c!.url, c!.signingKey]).toEqual(['https://moved.example/h?v=2', 'rotated-signing-key-0123456789']);
+        });
+
+        it('claims nothing when the claiming transaction rolls back', async () => {
+          const { conv, hook } = await hooked();
+          const { d } = await enqueue(hook, conv.id, T);
+          await expect(write(async (tx) => {
+            expect(await tx.claimDeliveries(T + 1, 60_000, 10, [])).toHaveLength(1);
+            throw new Error('dispatcher crashed');
+          })).rejects.toThrow('dispatcher crashed');
+          const [c] = await claim(T + 1);
+          expect([c!.delivery.id, c!.delivery.attempts]).toEqual([d.id, 1]);
+        });
+      });
+
+      describe('finish and retry', () => {
+        it('finishes a delivery and makes the next queued delivery of its chain (only that one) pending and due', async () => {
+          const { ws, ch, conv, hook } = await hooked();
+          const conv2 = await anotherConversation(ws.id, ch.id);
+          const hook2 = await newHook(ws.id);
+          const a1 = await enqueue(hook, conv.id, T + 1);
+          const a2 = await enqueue(hook, conv.id, T + 2);
+          const a3 = await enqueue(hook, conv.id, T + 3);
+          const b1 = await enqueue(hook, conv2.id, T + 4);
+          const b2 = await enqueue(hook, conv2.id, T + 5);
+          const c1 = await enqueue(hook2, conv.id, T + 6);
+          const c2 = await enqueue(hook2, conv.id, T + 7);
+
+          expect(ids(await claim(T + 100, 60_000, 100, [hook2.id]))).toEqual([a1.d.id, b1.d.id].sort());
+          await finish(a1.d, 'succeeded', T + 200, 204);
+          expect(await read(a1.d)).toMatchObject({
+            state: 'succeeded', attempts: 1, nextAttemptAt: null, lastStatusCode: 204, lastError: null, updatedAt: T + 200,
+          });
+          expect(await read(a2.d)).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: T + 200 });
+          expect(await stateOf(a3.d)).toBe('queued');
+          // Other chains, of the same webhook or of the same conversation, are untouched.
+          expect([await stateOf(b1.d), await stateOf(b2.d), await stateOf(c1.d), await stateOf(c2.d)])
+            .toEqual(['pending', 'queued', 'pending', 'queued']);
+
+          // The promoted delivery is due at once (b1 is still leased).
+          expect(ids(await claim(T + 200, 60_000, 100, [hook2.id]))).toEqual([a2.d.id]);
+          // A failed delivery does not block its chain either.
+          await finish(a2.d, 'failed', T + 300, 500, 'endpoint answered 500');
+          expect(await read(a2.d)).toMatchObject({ state: 'failed', lastStatusCode: 500, lastError: 'endpoint answered 500', updatedAt: T + 300 });
+          expect(await stateOf(a3.d)).toBe('pending');
+          await finish(a3.d, 'failed', T + 400, null, 'timeout: request timed out');
+          expect(await read(a3.d)).toMatchObject({ state: 'failed', lastStatusCode: null, lastError: 'timeout: request timed out' });
+          expect((await enqueue(hook, conv.id, T + 500)).state).toBe('pending');
+        });
+
+        it('does not make a second delivery of a chain pending when a queued one is finished out of turn', async () => {
+          const { conv, hook } = await hooked();
+          const a1 = await enqueue(hook, conv.id, T + 1);
+          const a2 = await enqueue(hook, conv.id, T + 2);
+          const a3 = await enqueue(hook, conv.id, T + 3);
+          // A manual redelivery of a2 succeeded while a1 is still the chain's head.
+          await finish(a2.d, 'succeeded', T + 10);
+          expect([await stateOf(a1.d), await stateOf(a2.d), await stateOf(a3.d)]).toEqual(['pending', 'succeeded', 'queued']);
+          await finish(a1.d, 'succeeded', T + 20);
+          expect(await stateOf(a3.d)).toBe('pending');
+        });
+
+        it('reschedules a delivery: released, kept pending, due again at the new time, with the last result', async () => {
+          const { conv, hook } = await hooked();
+          const a1 = await enqueue(hook, conv.id, T + 1);
+          const a2 = await enqueue(hook, conv.id, T + 2);
+          await claim(T + 1_000, 60_000);
+          await write((tx) => tx.retryDelivery(a1.d.id, T + 6_000, 503, 'endpoint answered 503', T + 1_010));
+          expect(await read(a1.d)).toMatchObject({
+            state: 'pending', attempts: 1, nextAttemptAt: T + 6_000, lastStatusCode: 503, lastError: 'endpoint answered 503', updatedAt: T + 1_010,
+          });
+          expect(await stateOf(a2.d)).toBe('queued');
+          expect(await claim(T + 5_999)).toEqual([]);
+          // Due at T+6000 although the first lease ran until T+61000: rescheduling released it.
+          const again = await claim(T + 6_000);
+          expect(again.map((c) => [c.delivery.id, c.delivery.attempts])).toEqual([[a1.d.id, 2]]);
+          await write((tx) => tx.retryDelivery(a1.d.id, T + 10_000, null, 'network: ECONNREFUSED', T + 6_010));
+          expect(await read(a1.d)).toMatchObject({ lastStatusCode: null, lastError: 'network: ECONNREFUSED', nextAttemptAt: T + 10_000 });
+        });
+      });
+
+      describe('attempt log', () => {
+        it('records attempts and lists those of one delivery in the order they were made', async () => {
+          const { conv, hook } = await hooked();
+          const a = await enqueue(hook, conv.id, T);
+          const b = await enqueue(hook, conv.id, T + 1);
+          const first = f.attempt(a.d, { attemptedAt: T + 10, statusCode: null, responseExcerpt: null, error: 'timeout: request timed out', durationMs: 10_000 });
+          const second = f.attempt(a.d, { attemptedAt: T + 20, statusCode: 500, responseExcerpt: 'oops ü', error: 'endpoint answered 500' });
+          const other = f.attempt(b.d, { attemptedAt: T + 25 });
+          const third = f.attempt(a.d, { attemptedAt: T + 30, statusCode: 200, responseExcerpt: '', trigger: 'manual', url: 'https://x.example/h?q=1' });
+          await write((tx) => tx.recordAttempt(first));
+          await write(async (tx) => {
+            await tx.recordAttempt(second);
+            await tx.recordAttempt(other);
+          });
+          await write((tx) => tx.recordAttempt(third));
+          expect(await store.listAttempts(a.d.id)).toEqual([first, second, third]);
+          expect(await store.listAttempts(b.d.id)).toEqual([other]);
+          expect(await store.listAttempts(newId())).toEqual([]);
+        });
+      });
+
+      describe('webhook health', () => {
+        it('sets and clears the start of a failure run, and disables a webhook with a reason', async () => {
+          const { ws, hook } = await hooked();
+          await write((tx) => tx.setWebhookHealth(hook.id, T + 5));
+          expect(await store.getWebhook(ws.id, hook.id)).toEqual({ ...hook, firstFailureAt: T + 5 });
+          await write((tx) => tx.setWebhookHealth(hook.id, null));
+          expect(await store.getWebhook(ws.id, hook.id)).toEqual(hook);
+          await write(async (tx) => {
+            await tx.setWebhookHealth(hook.id, T + 6);
+            await tx.disableWebhook(hook.id, 'gone', T + 7);
+          });
+          expect(await store.getWebhook(ws.id, hook.id)).toEqual({
+            ...hook, status: 'disabled', disabledReason: 'gone', firstFailureAt: T + 6, updatedAt: T + 7,
+          });
+        });
+      });
+
+      describe('recovery', () => {
+        it('re-queues failed deliveries created since T, restarts their attempts and promotes each chain head', async () => {
+          const { ws, ch, conv, hook } = await hooked();
+          const conv2 = await anotherConversation(ws.id, ch.id);
+          const conv3 = await anotherConversation(ws.id, ch.id);
+          const otherHook = await newHook(ws.id);
+          const SINCE = T + 100;
+
+          const old = await enqueue(hook, conv3.id, T + 50); // failed before SINCE: stays failed
+          await finish(old.d, 'failed', T + 51, 500);
+          const a1 = await enqueue(hook, conv.id, T + 100);
+          const a2 = await enqueue(hook, conv.id, T + 200);
+          const a3 = await enqueue(hook, conv.id, T + 300);
+          await claim(T + 100);
+          await finish(a1.d, 'failed', T + 400, 500);
+          await finish(a2.d, 'succeeded', T + 401);
+          await finish(a3.d, 'failed', T + 402, 500);
+          const b1 = await enqueue(hook, conv2.id, T + 500);
+          await finish(b1.d, 'failed', T + 501, null, 'network');
+          const x = await enqueue(otherHook, conv.id, T + 600);
+          await finish(x.d, 'failed', T + 601, 500);
+
+          const NOW = T + 10_000;
+          expect(await write((tx) => tx.recoverDeliveries(ws.id, hook.id, SINCE, NOW))).toBe(3);
+
+          expect(await read(a1.d)).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: NOW });
+          expect(await stateOf(a2.d)).toBe('succeeded');
+          expect(await stateOf(a3.d)).toBe('queued'); // behind a1 in its chain
+          expect(await read(b1.d)).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: NOW });
+          expect(await stateOf(old.d)).toBe('failed');
+          expect(await stateOf(x.d)).toBe('failed');
+
+          expect(ids(await claim(NOW))).toEqual([a1.d.id, b1.d.id].sort());
+          await finish(a1.d, 'succeeded', NOW + 1);
+          expect(await stateOf(a3.d)).toBe('pending');
+          // Nothing left to recover since SINCE; recovering again counts none.
+          expect(await write((tx) => tx.recoverDeliveries(ws.id, hook.id, SINCE, NOW + 2))).toBe(0);
+        });
+
+        it('keeps one pending delivery per chain when the chain already has one', async () => {
+          const { conv, hook, ws } = await hooked();
+          const a1 = await enqueue(hook, conv.id, T + 1);
+          await finish(a1.d, 'failed', T + 2, 500);
+          const a2 = await enqueue(hook, conv.id, T + 3);
+          expect(a2.state).toBe('pending');
+          expect(await write((tx) => tx.recoverDeliveries(ws.id, hook.id, T, T + 10))).toBe(1);
+          expect([await stateOf(a1.d), await stateOf(a2.d)]).toEqual(['queued', 'pending']);
+          await finish(a2.d, 'succeeded', T + 20);
+          expect(await read(a1.d)).toMatchObject({ state: 'pending', nextAttemptAt: T + 20 });
+        });
+
+        it('recovers nothing for another workspace or an unknown webhook', async () => {
+          const { conv, hook, ws } = await hooked();
+          const a1 = await enqueue(hook, conv.id, T + 1);
+          await finish(a1.d, 'failed', T + 2, 500);
+          const other = await newWorkspace();
+          expect(await write((tx) => tx.recoverDeliveries(other.id, hook.id, 0, T + 10))).toBe(0);
+          expect(await write((tx) => tx.recoverDeliveries(ws.id, newId(), 0, T + 10))).toBe(0);
+          expect(await stateOf(a1.d)).toBe('failed');
+        });
+      });
+
+      describe('deleting a webhook', () => {
+        it('drops its deliveries and their attempts, and nothing of other webhooks', async () => {
+          const { ws, conv, hook } = await hooked();
+          const keep = await newHook(ws.id);
+          const a1 = await enqueue(hook, conv.id, T);
+          const a2 = await enqueue(hook, conv.id, T + 1);
+          const k1 = await enqueue(keep, conv.id, T);
+          const attemptA = f.attempt(a1.d);
+          const attemptK = f.attempt(k1.d);
+          await write(async (tx) => {
+            await tx.recordAttempt(attemptA);
+            await tx.recordAttempt(attemptK);
+          });
+          expect(await write((tx) => tx.deleteWebhook(ws.id, hook.id))).toBe(true);
+          expect(await read(a1.d)).toBeUndefined();
+          expect(await read(a2.d)).toBeUndefined();
+          expect(await store.listDeliveries(ws.id, hook.id, undefined, 0, 100)).toEqual({ items: [], total: 0 });
+          expect(await store.listAttempts(a1.d.id)).toEqual([]);
+          expect(ids(await claim(T + 1))).toEqual([k1.d.id]);
+          expect(await store.listAttempts(k1.d.id)).toEqual([attemptK]);
+          // The events stay: other webhooks may still deliver them.
+          expect(await store.getEvent(ws.id, a1.event.id)).toEqual(a1.event);
+        });
+      });
+
+      describe('leases', () => {
+        it('releases every delivery and send-job lease at once', async () => {
+          const { ws, conv, hook } = await hooked();
+          const { d } = await enqueue(hook, conv.id, T);
+          expect(ids(await claim(T + 1, 3_600_000))).toEqual([d.id]);
+          expect(await claim(T + 2, 3_600_000)).toEqual([]);
+          const job = newId<'message'>();
+          await write((tx) => tx.insertSendJob(job, ws.id, T));
+          expect((await write((tx) => tx.claimSendJobs(T + 1, 3_600_000, 10_000))).map((j) => j.messageId)).toContain(job);
+
+          await write((tx) => tx.releaseLeases());
+
+          const again = await claim(T + 2, 60_000);
+          expect(again.map((c) => [c.delivery.id, c.delivery.attempts])).toEqual([[d.id, 2]]);
+          const jobs = await write((tx) => tx.claimSendJobs(T + 2, 60_000, 10_000));
+          expect(jobs.find((j) => j.messageId === job)).toMatchObject({ attempts: 2 });
+          await write((tx) => tx.deleteSendJob(job));
+        });
+      });
+
+      describe('listing', () => {
+        it('lists deliveries of a webhook newest first, in pages, with a total and a state filter', async () => {
+          const { ws, ch, conv, hook } = await hooked();
+          const conv2 = await anotherConversation(ws.id, ch.id);
+          const other = await newHook(ws.id);
+          const a1 = await enqueue(hook, conv.id, T + 1);
+          const a2 = await enqueue(hook, conv.id, T + 2);
+          const b1 = await enqueue(hook, conv2.id, T + 3);
+          const a3 = await enqueue(hook, conv.id, T + 4);
+          const b2 = await enqueue(hook, conv2.id, T + 5);
+          await enqueue(other, conv.id, T + 6);
+          await finish(a1.d, 'succeeded', T + 10); // a2 pending
+          await finish(b1.d, 'failed', T + 11, 500); // b2 pending
+          const all = [a1, a2, b1, a3, b2].map((x) => x.d.id).reverse();
+
+          const p1 = await store.listDeliveries(ws.id, hook.id, undefined, 0, 2);
+          const p2 = await store.listDeliveries(ws.id, hook.id, undefined, 2, 2);
+          const p3 = await store.listDeliveries(ws.id, hook.id, undefined, 4, 2);
+          expect([p1.total, p2.total, p3.total]).toEqual([5, 5, 5]);
+          expect([...p1.items, ...p2.items, ...p3.items].map((d) => d.id)).toEqual(all);
+          expect(await store.listDeliveries(ws.id, hook.id, undefined, 5, 2)).toEqual({ items: [], total: 5 });
+
+          const byState = async (s: DeliveryState) => {
+            const page = await store.listDeliveries(ws.id, hook.id, s, 0, 100);
+            expect(page.items.every((d) => d.state === s)).toBe(true);
+            return { ids: page.items.map((d) => d.id), total: page.total };
+          };
+          expect(await byState('succeeded')).toEqual({ ids: [a1.d.id], total: 1 });
+          expect(await byState('failed')).toEqual({ ids: [b1.d.id], total: 1 });
+          expect(await byState('pending')).toEqual({ ids: [b2.d.id, a2.d.id], total: 2 });
+          expect(await byState('queued')).toEqual({ ids: [a3.d.id], total: 1 });
+          const pendingPage = await store.listDeliveries(ws.id, hook.id, 'pending', 1, 1);
+          expect(pendingPage).toEqual({ items: [await read(a2.d)], total: 2 });
+          // Listed records are the records getDelivery returns.
+          expect(p1.items[0]).toEqual(await read(b2.d));
+        });
+      });
+
+      describe('workspace isolation', () => {
+        it('returns no delivery or event of one workspace to another, nor a delivery under another webhook', async () => {
+          const { ws, conv, hook } = await hooked();
+          const sibling = await newHook(ws.id);
+          const { d, event } = await enqueue(hook, conv.id, T);
+          const other = await newWorkspace();
+
+          expect(await store.getDelivery(other.id, hook.id, d.id)).toBeUndefined();
+          expect(await store.getDelivery(ws.id, sibling.id, d.id)).toBeUndefined();
+          expect(await store.listDeliveries(other.id, hook.id, undefined, 0, 100)).toEqual({ items: [], total: 0 });
+          expect(await store.listDeliveries(other.id, hook.id, 'pending', 0, 100)).toEqual({ items: [], total: 0 });
+          expect(await store.listDeliveries(ws.id, sibling.id, undefined, 0, 100)).toEqual({ items: [], total: 0 });
+          expect(await store.getEvent(other.id, event.id)).toBeUndefined();
+          expect(await store.matchingWebhooks(other.id, null, 'message.created')).toEqual([]);
+          expect(await write((tx) => tx.deleteWebhook(other.id, hook.id))).toBe(false);
+
+          // The owner still sees them.
+          expect((await store.getDelivery(ws.id, hook.id, d.id))!.id).toBe(d.id);
+          expect(await store.getEvent(ws.id, event.id)).toEqual(event);
+          expect(await store.getEvent(ws.id, newId())).toBeUndefined();
+        });
       });
     });
 

@@ -1,11 +1,12 @@
 import { hashAccessKey } from '../../src/auth/access-keys.js';
 import { newId } from '../../src/domain/ids.js';
 import type {
-  AccessKeyId, ChannelId, ContactId, ConversationId, EventId, MessageId, WebhookId, WorkspaceId,
+  AccessKeyId, AttemptId, ChannelId, ContactId, ConversationId, DeliveryId, EventId, MessageId, WebhookId, WorkspaceId,
 } from '../../src/domain/ids.js';
 import type {
-  Channel, Contact, Conversation, KeyMode, Message, OutboxEvent, Webhook, Workspace,
+  Channel, Contact, Conversation, DeliveryAttempt, KeyMode, Message, OutboxEvent, Webhook, Workspace,
 } from '../../src/domain/records.js';
+import type { NewDelivery } from '../../src/store/store.js';
 
 /**
  * Small record factories for store tests. Every factory returns a complete, valid record
@@ -132,6 +133,37 @@ export function outboxEvent(ws: WorkspaceId, conversationId: ConversationId, ove
     conversationId,
     payload: JSON.stringify({ type: 'message.created', n: 1 }),
     createdAt: T0,
+    ...over,
+  };
+}
+
+/** A new delivery of `event` to `webhookId` (what the outbox fan-out inserts). */
+export function delivery(event: OutboxEvent, webhookId: WebhookId, over: Partial<NewDelivery> = {}): NewDelivery {
+  return {
+    id: newId<'delivery'>() as DeliveryId,
+    workspaceId: event.workspaceId,
+    webhookId,
+    eventId: event.id,
+    eventType: event.type,
+    conversationId: event.conversationId,
+    createdAt: event.createdAt,
+    ...over,
+  };
+}
+
+/** One logged attempt of a delivery. */
+export function attempt(d: { id: DeliveryId; webhookId: WebhookId }, over: Partial<DeliveryAttempt> = {}): DeliveryAttempt {
+  return {
+    id: newId<'attempt'>() as AttemptId,
+    deliveryId: d.id,
+    webhookId: d.webhookId,
+    url: 'https://customer.example/hook',
+    attemptedAt: T0,
+    durationMs: 12,
+    statusCode: 200,
+    responseExcerpt: 'ok',
+    error: null,
+    trigger: 'scheduled',
     ...over,
   };
 }

@@ -214,10 +214,11 @@ describe('sandbox send', () => {
 });
 
 describe('connector registry', () => {
-  it('knows sendblue and sandbox', () => {
-    expect([...connectors.keys()].sort()).toEqual(['sandbox', 'sendblue']);
+  it('knows sendblue and sandbox under their platform ids, and nothing it does not ship', () => {
+    expect([...connectors.keys()]).toEqual(expect.arrayContaining(['sandbox', 'sendblue']));
+    for (const [platform, connector] of connectors) expect(connector.platform).toBe(platform);
     expect(connectorFor('sendblue')).toBe(sendblueConnector);
     expect(connectorFor('sandbox')).toBe(sandboxConnector);
-    expect(connectorFor('telegram')).toBeUndefined();
+    expect(connectorFor('fax')).toBeUndefined();
   });
 });
