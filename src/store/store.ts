@@ -110,7 +110,11 @@ export interface Writes {
   insertConversation(c: Conversation): Promise<void>;
   updateConversation(c: Conversation): Promise<void>;
 
-  /** Returns false, writing nothing, when the channel already has this provider message id. */
+  /**
+   * Returns false, writing nothing, when the channel already has this provider message id.
+   * The engine counts the message in its conversation's `messageCount` (which
+   * `updateConversation` never overwrites), so list totals need no count query.
+   */
   insertMessage(m: Message): Promise<boolean>;
   updateMessageStatus(id: MessageId, status: MessageStatus, error: MessageError | null, providerMessageId: string | null, at: number): Promise<void>;
 

@@ -391,7 +391,21 @@ export function runStoreConformance(
           await tx.insertChannel(ch2);
           await tx.updateConversation(updated);
         });
-        expect(await store.getConversation(ws.id, conv.id)).toEqual(updated);
+        // messageCount belongs to the engine (counted by insertMessage), never to updateConversation.
+        expect(await store.getConversation(ws.id, conv.id)).toEqual({ ...updated, messageCount: 0 });
+      });
+
+      it('counts each inserted message in its conversation, duplicates excepted, and never loses a count to updateConversation', async () => {
+        const { ws, ch, conv } = await graph();
+        const m = f.message(conv, ch.id, { providerMessageId: `p-${newId()}` });
+        await write(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.insertMessage({ ...m, id: newId() }); // same provider id: not stored, not counted
+          await tx.insertMessage(f.message(conv, ch.id));
+          await tx.updateConversation({ ...conv, messageCount: 99, updatedAt: f.T0 + 5 });
+        });
+        expect((await store.getConversation(ws.id, conv.id))!.messageCount).toBe(2);
+        expect((await store.listMessages(ws.id, { conversationId: conv.id, offset: 0, limit: 10 })).total).toBe(2);
       });
 
       it('enforces at most one active conversation per contact, rolling back only the offending transaction', async () => {
@@ -1682,7 +1696,7 @@ export function runStoreConformance(
         expect(await reopened.getWorkspace(ws.id)).toEqual(ws);
         expect(await reopened.getChannel(ws.id, ch.id)).toEqual(ch);
         expect((await reopened.findContactByIdentifier(ws.id, identifier))!.id).toBe(ct.id);
-        expect(await reopened.getConversation(ws.id, conv.id)).toEqual(conv);
+        expect(await reopened.getConversation(ws.id, conv.id)).toEqual({ ...conv, messageCount: 1 });
         expect(await reopened.getMessage(ws.id, m.id)).toEqual(m);
         expect((await reopened.findAccessKey(key.record.keyHash))!.workspace.id).toBe(ws.id);
         expect(await reopened.countEvents(ws.id)).toBe(1);

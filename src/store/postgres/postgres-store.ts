@@ -215,8 +215,12 @@ const S = {
     WHERE workspace_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text[] IS NULL OR id = ANY($3))`),
   getMessage: stmt('getMessage', 'SELECT * FROM messages WHERE id = $1 AND workspace_id = $2'),
   findMessageByProviderId: stmt('findMessageByProviderId', 'SELECT * FROM messages WHERE channel_id = $1 AND provider_message_id = $2'),
-  listMessages: stmt('listMessages', `SELECT * FROM messages WHERE conversation_id = $1 AND workspace_id = $2
+  // Deferred join: the offset is walked on the (conversation_id, id) index alone.
+  listMessages: stmt('listMessages', `SELECT * FROM messages WHERE id IN (SELECT id FROM messages WHERE conversation_id = $1
+    ORDER BY id DESC LIMIT $2 OFFSET $3) AND workspace_id = $4 ORDER BY id DESC`),
+  listMessagesExcluding: stmt('listMessagesExcluding', `SELECT * FROM messages WHERE conversation_id = $1 AND workspace_id = $2
     AND NOT (platform = ANY($3::text[])) ORDER BY id DESC LIMIT $4 OFFSET $5`),
+  messageCount: stmt('messageCount', 'SELECT message_count AS n FROM conversations WHERE id = $1 AND workspace_id = $2'),
   countMessages: stmt('countMessages', `SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND workspace_id = $2
     AND NOT (platform = ANY($3::text[]))`),
   getWebhook: stmt('getWebhook', 'SELECT * FROM webhooks WHERE id = $1 AND workspace_id = $2'),
@@ -276,8 +280,16 @@ function reads(db: Queryable): Reads {
     findMessageByProviderId: async (channelId, providerId) => one(await S.findMessageByProviderId(db, channelId, providerId), toMessage),
     async listMessages(ws, f: MessageFilter): Promise<Page<Message>> {
       const exclude = f.excludePlatforms ?? [];
+      if (exclude.length === 0) {
+        // The conversation keeps its own count, in the same transaction as every insert.
+        const [items, count] = await Promise.all([
+          S.listMessages(db, f.conversationId, f.limit, f.offset, ws),
+          S.messageCount(db, f.conversationId, ws),
+        ]);
+        return { items: items.map(toMessage), total: count[0]?.n ?? 0 };
+      }
       const [items, count] = await Promise.all([
-        S.listMessages(db, f.conversationId, ws, exclude, f.limit, f.offset),
+        S.listMessagesExcluding(db, f.conversationId, ws, exclude, f.limit, f.offset),
         S.countMessages(db, f.conversationId, ws, exclude),
       ]);
       return { items: items.map(toMessage), total: count[0].n };
@@ -330,8 +342,9 @@ const W = {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`),
   // contact_id and created_at never change; matching them keeps every parameter typed.
   updateConversation: stmt('updateConversation', `UPDATE conversations SET status = $4, channel_ids = $5, last_used_channel_id = $6,
-    last_inbound_channel_id = $7, last_received_at = $8, last_message_id = $9, message_count = $10, updated_at = $12, sort_at = $13
-    WHERE id = $1 AND workspace_id = $2 AND contact_id = $3 AND created_at = $11`),
+    last_inbound_channel_id = $7, last_received_at = $8, last_message_id = $9, updated_at = $12, sort_at = $13
+    WHERE id = $1 AND workspace_id = $2 AND contact_id = $3 AND created_at = $11 AND $10::int IS NOT NULL`),
+  countMessage: stmt('countMessage', 'UPDATE conversations SET message_count = message_count + 1 WHERE id = $1'),
   updateMessageStatus: stmt('updateMessageStatus', `UPDATE messages SET status = $1, error = $2,
     provider_message_id = coalesce($3, provider_message_id), updated_at = $4 WHERE id = $5`),
   insertSendJob: stmt('insertSendJob', 'INSERT INTO send_jobs (message_id, workspace_id, run_at) VALUES ($1, $2, $3)'),
@@ -432,7 +445,9 @@ function transactional(client: PoolClient): Tx {
         values: [p.id, p.workspace_id, p.conversation_id, p.channel_id, p.platform, p.direction, p.status, p.type, p.content,
           p.from_addr, p.to_addr, p.provider_message_id, p.mode, p.error, p.source, p.tag, p.report_url, p.created_at, p.updated_at],
       });
-      return res.rowCount === 1;
+      if (res.rowCount !== 1) return false;
+      await W.countMessage(db, m.conversationId);
+      return true;
     },
     updateMessageStatus: async (id: MessageId, status: MessageStatus, error: MessageError | null, providerId: string | null, at: number) =>
       void (await W.updateMessageStatus(db, status, error ? JSON.stringify(error) : null, providerId, at, id)),

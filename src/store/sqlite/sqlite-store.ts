@@ -240,8 +240,8 @@ export class SqliteStore implements Store {
   listMessages = async (ws: WorkspaceId, f: MessageFilter): Promise<Page<Message>> => {
     const exclude = f.excludePlatforms ?? [];
     if (exclude.length === 0) {
-      const items = this.#s.listMessages.all(f.conversationId, ws, f.limit, f.offset).map(toMessage);
-      const total = (this.#s.countMessages.get(f.conversationId, ws) as { n: number }).n;
+      const items = this.#s.listMessages.all(f.conversationId, f.limit, f.offset, ws).map(toMessage);
+      const total = (this.#s.countMessages.get(f.conversationId, ws) as { n: number } | undefined)?.n ?? 0;
       return { items, total };
     }
     const notIn = `platform NOT IN (${exclude.map(() => '?').join(',')})`;
@@ -339,7 +339,11 @@ export class SqliteStore implements Store {
     updateConversation: async (c: Conversation) => {
       this.#s.updateConversation.run(conversationParams(c));
     },
-    insertMessage: async (m: Message) => this.#s.insertMessage.run(messageParams(m)).changes === 1,
+    insertMessage: async (m: Message) => {
+      if (this.#s.insertMessage.run(messageParams(m)).changes !== 1) return false;
+      this.#s.countMessage.run(m.conversationId);
+      return true;
+    },
     updateMessageStatus: async (id: MessageId, status: MessageStatus, error: MessageError | null, providerMessageId: string | null, at: number) => {
       this.#s.updateMessageStatus.run(status, error ? JSON.stringify(error) : null, providerMessageId, at, id);
     },
@@ -523,18 +527,23 @@ function prepare(db: Database.Database) {
     updateConversation: p(`UPDATE conversations SET status = @status, channel_ids = @channel_ids,
                            last_used_channel_id = @last_used_channel_id,
                            last_inbound_channel_id = @last_inbound_channel_id, last_received_at = @last_received_at,
-                           last_message_id = @last_message_id, message_count = @message_count, updated_at = @updated_at,
+                           last_message_id = @last_message_id, updated_at = @updated_at,
                            sort_at = @sort_at WHERE id = @id AND workspace_id = @workspace_id`),
 
     getMessage: p('SELECT * FROM messages WHERE id = ? AND workspace_id = ?'),
     findMessageByProviderId: p('SELECT * FROM messages WHERE channel_id = ? AND provider_message_id = ?'),
-    listMessages: p('SELECT * FROM messages WHERE conversation_id = ? AND workspace_id = ? ORDER BY id DESC LIMIT ? OFFSET ?'),
-    countMessages: p('SELECT count(*) AS n FROM messages WHERE conversation_id = ? AND workspace_id = ?'),
+    // Deferred join: the offset is walked on the (conversation_id, id) index alone, so a
+    // page 50,000 messages deep reads 10 rows, not 50,010.
+    listMessages: p(`SELECT * FROM messages WHERE id IN (SELECT id FROM messages WHERE conversation_id = ?
+                     ORDER BY id DESC LIMIT ? OFFSET ?) AND workspace_id = ? ORDER BY id DESC`),
+    // The conversation keeps its own count, in the same transaction as every insert.
+    countMessages: p('SELECT message_count AS n FROM conversations WHERE id = ? AND workspace_id = ?'),
     insertMessage: p(`INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status, type, content,
                       from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at)
                       VALUES (@id, @workspace_id, @conversation_id, @channel_id, @platform, @direction, @status, @type, @content,
                       @from_addr, @to_addr, @provider_message_id, @mode, @error, @source, @tag, @report_url, @created_at, @updated_at)
                       ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING`),
+    countMessage: p('UPDATE conversations SET message_count = message_count + 1 WHERE id = ?'),
     updateMessageStatus: p(`UPDATE messages SET status = ?, error = ?, provider_message_id = coalesce(?, provider_message_id),
                             updated_at = ? WHERE id = ?`),
 
