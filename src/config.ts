@@ -133,8 +133,8 @@ export function loadConfig(env: Env = process.env): Config {
       retryScheduleMs,
       overloadFloorMs: int('ROOST_WEBHOOK_OVERLOAD_FLOOR_MS', 60_000, 0, 3_600_000),
       disableAfterMs: int('ROOST_WEBHOOK_DISABLE_AFTER_SECONDS', 5 * 86_400, 1, 365 * 86_400) * 1000,
-      concurrency: int('ROOST_DELIVERY_CONCURRENCY', 64, 1, 4096),
-      perWebhook: int('ROOST_DELIVERY_PER_WEBHOOK', 16, 1, 4096),
+      concurrency: int('ROOST_DELIVERY_CONCURRENCY', 256, 1, 4096),
+      perWebhook: int('ROOST_DELIVERY_PER_WEBHOOK', 64, 1, 4096),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

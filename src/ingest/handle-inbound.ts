@@ -36,8 +36,18 @@ export async function handleInbound(deps: InboundDeps, channelId: ChannelId, req
   const verdict = connector.verify(req, ctx);
   if (!verdict.ok) {
     deps.log.warn({ channelId, platform: channel.platformId, reason: verdict.reason }, 'inbound webhook refused');
-    if (verdict.status === 405) throw new RoostError('method_not_allowed', verdict.reason);
-    throw new RoostError('unauthorized', `request not authenticated: ${verdict.reason}`);
+    // The provider's own conventions: Twilio answers 400 for a missing and 403 for a bad
+    // signature, Meta 403 for a wrong verify token; 401 otherwise.
+    switch (verdict.status) {
+      case 405:
+        throw new RoostError('method_not_allowed', verdict.reason);
+      case 400:
+        throw new RoostError('bad_request', `request not authenticated: ${verdict.reason}`);
+      case 403:
+        throw new RoostError('forbidden', `request not authenticated: ${verdict.reason}`);
+      default:
+        throw new RoostError('unauthorized', `request not authenticated: ${verdict.reason}`);
+    }
   }
 
   const parsed = connector.parse(req, ctx);

@@ -43,8 +43,8 @@ describe('loadConfig: defaults', () => {
         retryScheduleMs: [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400].map((s) => s * 1000),
         overloadFloorMs: 60_000,
         disableAfterMs: 5 * 86_400_000,
-        concurrency: 64,
-        perWebhook: 16,
+        concurrency: 256,
+        perWebhook: 64,
       },
     });
   });

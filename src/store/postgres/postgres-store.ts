@@ -55,6 +55,7 @@ interface Pending {
  * Cross-node ordering of webhook deliveries relies on a transaction-scoped advisory lock
  * per (webhook, conversation) chain, taken wherever a chain's head can change.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
   readonly #pool: pg.Pool;
@@ -157,7 +158,7 @@ export class PostgresStore implements Store {
 }
 
 // The read methods are mixed onto the instance in the constructor.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface PostgresStore extends Reads {}
 
 async function migrate(pool: pg.Pool): Promise<void> {
@@ -346,7 +347,7 @@ const W = {
     WHERE id = $1 AND workspace_id = $2 AND contact_id = $3 AND created_at = $11 AND $10::int IS NOT NULL`),
   countMessage: stmt('countMessage', 'UPDATE conversations SET message_count = message_count + 1 WHERE id = $1'),
   updateMessageStatus: stmt('updateMessageStatus', `UPDATE messages SET status = $1, error = $2,
-    provider_message_id = coalesce($3, provider_message_id), updated_at = $4 WHERE id = $5`),
+    provider_message_id = coalesce(provider_message_id, $3), updated_at = $4 WHERE id = $5`),
   insertSendJob: stmt('insertSendJob', 'INSERT INTO send_jobs (message_id, workspace_id, run_at) VALUES ($1, $2, $3)'),
   claimSendJobs: stmt('claimSendJobs', `UPDATE send_jobs SET locked_until = $1, attempts = attempts + 1
     WHERE message_id IN (SELECT message_id FROM send_jobs WHERE run_at <= $2 AND locked_until <= $2

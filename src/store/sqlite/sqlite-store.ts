@@ -544,7 +544,8 @@ function prepare(db: Database.Database) {
                       @from_addr, @to_addr, @provider_message_id, @mode, @error, @source, @tag, @report_url, @created_at, @updated_at)
                       ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING`),
     countMessage: p('UPDATE conversations SET message_count = message_count + 1 WHERE id = ?'),
-    updateMessageStatus: p(`UPDATE messages SET status = ?, error = ?, provider_message_id = coalesce(?, provider_message_id),
+    // The first provider id recorded stays: a later callback may carry another id of the same message.
+    updateMessageStatus: p(`UPDATE messages SET status = ?, error = ?, provider_message_id = coalesce(provider_message_id, ?),
                             updated_at = ? WHERE id = ?`),
 
     insertSendJob: p('INSERT INTO send_jobs (message_id, workspace_id, run_at) VALUES (?, ?, ?)'),

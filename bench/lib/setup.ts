@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { createTestDatabase } from '../../test/helpers/postgres.js';
+import { apiClient, removeDataDir, startRoost } from '../../test/helpers/roost-process.js';
+import type { RoostProcess } from '../../test/helpers/roost-process.js';
+
+export type Engine = 'sqlite' | 'postgres';
+export const LIVE_KEY = 'live_bench_key_0123456789abcdefgh';
+export const SB_SECRET = 'bench-sendblue-signing-secret';
+
+export interface BenchRoost {
+  roost: RoostProcess;
+  api: ReturnType<typeof apiClient>;
+  readyMs: number;
+  close(): Promise<void>;
+}
+
+/** Starts a real `roost serve` on the chosen engine (a throwaway database each time). */
+export async function launchRoost(engine: Engine, extraEnv: Record<string, string> = {}, databaseUrl?: string): Promise<BenchRoost> {
+  let db: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let url = databaseUrl;
+  if (!url && engine === 'postgres') {
+    db = await createTestDatabase('roost_bench');
+    url = db.url;
+  }
+  const t0 = performance.now();
+  const roost = await startRoost({
+    env: {
+      ROOST_ACCESS_KEY: LIVE_KEY,
+      ROOST_LOG_LEVEL: 'error',
+      ROOST_POLL_INTERVAL_MS: '200',
+      ROOST_DATABASE_POOL_SIZE: '16',
+      ...(url ? { ROOST_DATABASE_URL: url } : {}),
+      ...extraEnv,
+    },
+    timeoutMs: 60_000,
+  });
+  const readyMs = performance.now() - t0;
+  return {
+    roost,
+    api: apiClient(roost.url, LIVE_KEY),
+    readyMs,
+    async close() {
+      await roost.stop();
+      removeDataDir(roost.dataDir);
+      await db?.drop();
+    },
+  };
+}
+
+export async function sendblueChannel(api: BenchRoost['api']): Promise<string> {
+  const res = await api('POST', '/v1/channels', {
+    platformId: 'sendblue',
+    name: 'bench',
+    settings: { apiKeyId: 'k', apiSecretKey: 's', fromNumber: '+15122164639', signingSecret: SB_SECRET, baseUrl: 'http://127.0.0.1:9' },
+  });
+  if (res.status !== 201) throw new Error(`channel: ${res.status} ${res.text}`);
+  return res.json.id as string;
+}
+
+/** A Sendblue receive webhook: message `i` from one of `contacts` numbers. */
+export function sendbluePayload(i: number, contacts: number, content = `bench message ${i}`): string {
+  const number = `+1555${String(1_000_000 + (i % contacts)).slice(1)}`;
+  return JSON.stringify({
+    accountEmail: 'bench@example.com', content, is_outbound: false, status: 'RECEIVED', error_code: null,
+    error_message: null, message_handle: `BENCH-${process.pid}-${i}`, date_sent: new Date().toISOString(),
+    date_updated: new Date().toISOString(), from_number: number, number, to_number: '+15122164639',
+    was_downgraded: false, plan: 'dedicated', media_url: '', message_type: 'message', service: 'iMessage',
+  });
+}
+
+/** The bare node:http ceiling, in its own process like Roost. */
+export async function launchBaseline(): Promise<{ url: string; close(): Promise<void> }> {
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, 'baseline-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((res) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /listening (\d+)/.exec(d.toString());
+      if (m) res(Number(m[1]));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => {
+      child.once('exit', () => r());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/** A webhook receiver that answers 200 at once and reports each body to `onBody`. */
+export async function startReceiver(onBody: (path: string, body: string, at: number) => void): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      onBody(req.url ?? '/', Buffer.concat(chunks).toString('utf8'), performance.now());
+      res.writeHead(200, { 'content-length': '2' }).end('ok');
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}

@@ -1,0 +1,75 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { endToEnd } from './scenarios/end-to-end.js';
+import { history } from './scenarios/history.js';
+import { ingest } from './scenarios/ingest.js';
+import type { Engine } from './lib/setup.js';
+
+/**
+ * `npm run bench [-- --engine sqlite|postgres] [--seconds N] [--only ingest,e2e,fanout,history]`
+ * Runs every scenario against the real `roost` process on loopback, each bounded in time,
+ * and prints one table. Results are also written to bench/results/.
+ */
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const engine = arg('engine', 'sqlite') as Engine;
+if (engine !== 'sqlite' && engine !== 'postgres') throw new Error('--engine must be sqlite or postgres');
+const seconds = Number(arg('seconds', '10'));
+const only = new Set(arg('only', 'ingest,e2e,fanout,history').split(','));
+
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+const rows: string[][] = [];
+const out: Record<string, unknown> = {
+  date: new Date().toISOString(), engine, seconds, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model,
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+};
+let peak = 0;
+
+if (only.has('ingest')) {
+  const r = await ingest(engine, seconds);
+  out.ingest = r;
+  peak = Math.max(peak, r.peakRssMb);
+  rows.push(['1 ingest (bare node:http)', `${fmt(r.baseline.rps, 0)} req/s`, fmt(r.baseline.latency.p50), fmt(r.baseline.latency.p99), fmt(r.baseline.latency.p999), '']);
+  rows.push(['1 ingest (roost, durable ack)', `${fmt(r.roost.rps, 0)} msg/s`, fmt(r.roost.latency.p50), fmt(r.roost.latency.p99), fmt(r.roost.latency.p999),
+    `${fmt(r.ratio * 100, 0)}% of ceiling; errors ${r.roost.errors + r.roost.non2xx}`]);
+  rows.push(['5 start to ready', `${fmt(r.readyMs, 0)} ms`, '', '', '', '']);
+}
+if (only.has('e2e')) {
+  const r = await endToEnd(engine, seconds, 1);
+  out.endToEnd = r;
+  peak = Math.max(peak, r.peakRssMb);
+  rows.push(['2 end to end (1 webhook)', `${fmt(r.messagesPerSecond, 0)} msg/s`, fmt(r.latency.p50), fmt(r.latency.p99), fmt(r.latency.p999),
+    `${r.delivered}/${r.expected} delivered`]);
+}
+if (only.has('fanout')) {
+  const r = await endToEnd(engine, seconds, 5);
+  out.fanout = r;
+  peak = Math.max(peak, r.peakRssMb);
+  rows.push(['3 fan-out (5 webhooks)', `${fmt(r.messagesPerSecond, 0)} msg/s (${fmt(r.eventsPerSecond, 0)} deliveries/s)`, fmt(r.latency.p50), fmt(r.latency.p99),
+    fmt(r.latency.p999), `${r.delivered}/${r.expected} delivered`]);
+}
+if (peak > 0) rows.push(['5 peak RSS during 1-3', `${fmt(peak, 0)} MB`, '', '', '', '']);
+if (only.has('history')) {
+  const r = await history(engine, 300);
+  out.history = r;
+  rows.push(['4 history: seed 1M messages', `${fmt(r.seedSeconds)} s`, '', '', '', '']);
+  for (const [name, s] of [['first page', r.firstPage], ['page 50,000 deep', r.deepPage], ['conversations', r.conversations],
+    ['conversations status+offset', r.conversationsFiltered], ['conversations by 10 ids', r.conversationsByIds]] as const) {
+    rows.push([`4 history: ${name}`, '', fmt(s.p50, 2), fmt(s.p99, 2), fmt(s.p999, 2), '']);
+  }
+}
+
+const header = ['scenario', 'throughput', 'p50 ms', 'p99 ms', 'p99.9 ms', 'notes'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(`\nRoost benchmark — engine ${engine}, ${seconds} s per load, ${out.cpus} × ${out.cpuModel}, Node ${process.version}`);
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of rows) console.log(line(r));
+const dir = resolve(import.meta.dirname, 'results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(resolve(dir, `${new Date().toISOString().slice(0, 19).replace(/:/g, '')}-${engine}.json`), JSON.stringify(out, null, 2));

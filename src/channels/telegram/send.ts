@@ -1,0 +1,73 @@
+import type { Message } from '../../domain/records.js';
+import type { HttpClient, HttpResponse } from '../../net/http-client.js';
+import type { OutboundRequest, SendOutcome } from '../connector.js';
+import { callBotApi, failureText, isRefusedAddress, jsonObject, retryAfterMs, telegramError } from './bot-api.js';
+import { configOf } from './settings.js';
+
+type Call = { method: string; params: Record<string, unknown> };
+
+/**
+ * sendMessage, sendPhoto, sendVideo, sendAudio, sendDocument or sendLocation (reference
+ * §2.3). Telegram has no delivery receipts, so a message it took is `sent` for good, with
+ * provider id `<chat_id>:<message_id>`. Never throws: every failure is an outcome.
+ */
+export async function sendViaTelegram(req: OutboundRequest, http: HttpClient): Promise<SendOutcome> {
+  const { message, channel } = req;
+  const config = configOf(channel);
+  if (!config.botToken) return { kind: 'failed', error: { code: 0, description: 'Telegram channel is missing its botToken' } };
+  const call = callFor(message);
+  if (call === undefined) {
+    return { kind: 'failed', error: { code: 0, description: `Telegram cannot send messages of type ${message.type}` } };
+  }
+
+  let res: HttpResponse;
+  try {
+    res = await callBotApi(http, config.baseUrl, config.botToken, call.method, call.params);
+  } catch (err) {
+    const why = failureText(err, config.botToken);
+    if (isRefusedAddress(err)) return { kind: 'failed', error: { code: 0, description: `Telegram base URL refused: ${why}` } };
+    return { kind: 'retry', error: { code: 0, description: `Telegram unreachable: ${why}` } };
+  }
+  return outcomeOf(res, message.to);
+}
+
+/** A numeric chat id goes out as a number; `@channelusername` as the string it is. */
+function chatIdOf(to: string): number | string {
+  return /^-?[0-9]{1,16}$/.test(to) && Number.isSafeInteger(Number(to)) ? Number(to) : to;
+}
+
+function callFor(message: Message): Call | undefined {
+  const chat_id = chatIdOf(message.to);
+  const c = message.content;
+  if ('text' in c) return { method: 'sendMessage', params: { chat_id, text: c.text } };
+  if ('location' in c) return { method: 'sendLocation', params: { chat_id, latitude: c.location.latitude, longitude: c.location.longitude } };
+  const withMedia = (method: string, field: string, media: { url: string; caption?: string }): Call => {
+    const params: Record<string, unknown> = { chat_id, [field]: media.url };
+    if (media.caption !== undefined && media.caption !== '') params.caption = media.caption;
+    return { method, params };
+  };
+  if ('image' in c) return withMedia('sendPhoto', 'photo', c.image);
+  if ('video' in c) return withMedia('sendVideo', 'video', c.video);
+  if ('audio' in c) return withMedia('sendAudio', 'audio', c.audio);
+  if ('file' in c) return withMedia('sendDocument', 'document', c.file);
+  return undefined; // hsm templates are a WhatsApp notion
+}
+
+function outcomeOf(res: HttpResponse, to: string): SendOutcome {
+  const json = jsonObject(res.body);
+  if (res.status >= 200 && res.status < 300 && json.ok === true) {
+    const result = typeof json.result === 'object' && json.result !== null ? (json.result as Record<string, unknown>) : {};
+    const chat = typeof result.chat === 'object' && result.chat !== null ? (result.chat as Record<string, unknown>) : {};
+    if (typeof result.message_id !== 'number' || !Number.isInteger(result.message_id)) {
+      return { kind: 'retry', error: { code: 0, description: `Telegram answered ${res.status} without a message_id` } };
+    }
+    const chatId = typeof chat.id === 'number' && Number.isInteger(chat.id) ? String(chat.id) : to;
+    return { kind: 'accepted', providerMessageId: `${chatId}:${result.message_id}`, status: 'sent' };
+  }
+  const error = telegramError(json, res.status);
+  if (res.status === 408 || res.status === 429 || res.status >= 500) {
+    const wait = retryAfterMs(json, res.headers['retry-after']);
+    return wait === undefined ? { kind: 'retry', error } : { kind: 'retry', error, retryAfterMs: wait };
+  }
+  return { kind: 'failed', error };
+}
