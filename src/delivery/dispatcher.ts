@@ -72,7 +72,23 @@ export class Dispatcher {
         const saturated = [...this.#inFlight].filter(([, n]) => n >= this.#d.perWebhook).map(([id]) => id);
         try {
           const now = this.#d.clock.now();
-          claimed = await this.#d.store.transaction((tx) => tx.claimDeliveries(now, this.#d.leaseMs, room, saturated));
+          claimed = await this.#d.store.transaction(async (tx) => {
+            const all = await tx.claimDeliveries(now, this.#d.leaseMs, room, saturated);
+            // Keep at most the webhook's remaining share; hand the rest straight back.
+            const taken = new Map<WebhookId, number>();
+            const keep: ClaimedDelivery[] = [];
+            const surplus: ClaimedDelivery[] = [];
+            for (const c of all) {
+              const w = c.delivery.webhookId;
+              const n = (this.#inFlight.get(w) ?? 0) + (taken.get(w) ?? 0);
+              if (n < this.#d.perWebhook) {
+                taken.set(w, (taken.get(w) ?? 0) + 1);
+                keep.push(c);
+              } else surplus.push(c);
+            }
+            if (surplus.length > 0) await tx.unclaimDeliveries(surplus.map((c) => c.delivery.id));
+            return keep;
+          });
         } catch (err) {
           this.#d.log.error({ err }, 'delivery: claiming failed');
         }
@@ -130,12 +146,17 @@ export class Dispatcher {
     const text = describe(result);
     const now = clock.now();
     const outcome = await store.transaction(async (tx) => {
+      // Deleted meanwhile (its deliveries and log went with it): nothing to record.
+      const webhook = await tx.getWebhook(d.workspaceId, d.webhookId);
+      const current = webhook ? await tx.getDelivery(d.workspaceId, d.webhookId, d.id) : undefined;
+      if (!webhook || !current) return null;
       await tx.recordAttempt({
         id: newId(), deliveryId: d.id, webhookId: d.webhookId, url: claim.url, attemptedAt, durationMs,
         statusCode: text.statusCode, responseExcerpt: text.excerpt, error: text.error, trigger: 'scheduled',
       });
-      const webhook = await tx.getWebhook(d.workspaceId, d.webhookId);
-      if (!webhook) return null; // deleted meanwhile: its deliveries went with it
+      // A manual redelivery may have settled it while this attempt was in flight: its
+      // verdict stands, this attempt only joins the log.
+      if (current.state !== 'pending') return null;
       const decision = decide(result, d.attempts, webhook.firstFailureAt, now, policy);
       if (decision.delivery.kind === 'retry') {
         await tx.retryDelivery(d.id, decision.delivery.at, text.statusCode, text.error, now);
@@ -143,19 +164,22 @@ export class Dispatcher {
         await tx.finishDelivery(d.id, decision.delivery.kind, text.statusCode, text.error, now);
       }
       if (decision.webhook.firstFailureAt !== webhook.firstFailureAt) await tx.setWebhookHealth(d.webhookId, decision.webhook.firstFailureAt);
-      if (decision.webhook.disable && webhook.status === 'enabled') await tx.disableWebhook(d.webhookId, decision.webhook.disable, now);
-      return decision;
+      // Only the attempt that flips the switch disables (and counts): others in flight see it done.
+      const disabledNow = decision.webhook.disable !== undefined && webhook.status === 'enabled';
+      if (disabledNow) await tx.disableWebhook(d.webhookId, decision.webhook.disable!, now);
+      return { decision, disabledNow };
     });
     metrics.deliveryAttempts.inc({ result: result.kind, trigger: 'scheduled' });
     if (!outcome) return;
-    if (outcome.delivery.kind === 'failed') {
+    const { decision, disabledNow } = outcome;
+    if (decision.delivery.kind === 'failed') {
       metrics.deliveriesFailed.inc();
       log.warn({ deliveryId: d.id, webhookId: d.webhookId, attempts: d.attempts, error: text.error }, 'webhook delivery failed for good');
     }
-    if (outcome.webhook.disable) {
-      metrics.webhooksDisabled.inc({ reason: outcome.webhook.disable });
-      log.warn({ webhookId: d.webhookId, reason: outcome.webhook.disable }, 'webhook disabled automatically');
+    if (disabledNow) {
+      metrics.webhooksDisabled.inc({ reason: decision.webhook.disable });
+      log.warn({ webhookId: d.webhookId, reason: decision.webhook.disable }, 'webhook disabled automatically');
     }
-    if (outcome.delivery.kind !== 'retry') this.notify(); // the next delivery of the chain may be due now
+    if (decision.delivery.kind !== 'retry') this.notify(); // the next delivery of the chain may be due now
   }
 }

@@ -39,12 +39,13 @@ export async function redeliver(deps: ManualDeps, ws: Workspace, webhookId: Webh
   const durationMs = Math.round(performance.now() - t0);
   const text = describe(result);
   await deps.store.transaction(async (tx) => {
+    const current = await tx.getDelivery(ws.id, webhookId, deliveryId);
+    if (!current) return; // the webhook was deleted meanwhile, with its log
     await tx.recordAttempt({
       id: newId(), deliveryId, webhookId, url: webhook.url, attemptedAt: started, durationMs,
       statusCode: text.statusCode, responseExcerpt: text.excerpt, error: text.error, trigger: 'manual',
     });
-    const current = await tx.getDelivery(ws.id, webhookId, deliveryId);
-    if (result.kind === 'acknowledged' && current && current.state !== 'succeeded') {
+    if (result.kind === 'acknowledged' && current.state !== 'succeeded') {
       await tx.finishDelivery(deliveryId, 'succeeded', text.statusCode, null, deps.clock.now());
       await tx.setWebhookHealth(webhookId, null);
     }

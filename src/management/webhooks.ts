@@ -24,7 +24,12 @@ function parseUrl(deps: WebhookDeps, raw: unknown): string {
   if (typeof raw !== 'string' || raw.length > 2048) throw invalid('url', 'must be a URL of at most 2048 characters');
   const reason = checkTargetUrl(raw, deps.allowPrivateUrls, { requireHttps: true });
   if (reason) throw invalid('url', reason);
-  return raw;
+  if (raw.includes('#')) throw invalid('url', 'must not contain a fragment');
+  // Stored in the exact form it is requested in, so the signed url_hash matches what the
+  // receiver sees (an empty query and unescaped characters are normalised away).
+  const url = new URL(raw);
+  if (url.search === '?' || url.search === '') url.search = '';
+  return url.href;
 }
 
 function parseEvents(raw: unknown): WebhookEventType[] {

@@ -137,6 +137,8 @@ export interface Writes {
   insertDelivery(d: NewDelivery): Promise<DeliveryState>;
   /** Claims due pending deliveries of enabled webhooks (not in `skipWebhooks`), counting the attempt. */
   claimDeliveries(now: number, leaseMs: number, limit: number, skipWebhooks: WebhookId[]): Promise<ClaimedDelivery[]>;
+  /** Gives back claimed deliveries that were not attempted (lease and attempt count undone). */
+  unclaimDeliveries(ids: DeliveryId[]): Promise<void>;
   recordAttempt(a: DeliveryAttempt): Promise<void>;
   /** Ends a delivery and makes the next queued delivery of its chain pending. */
   finishDelivery(id: DeliveryId, state: 'succeeded' | 'failed', statusCode: number | null, error: string | null, now: number): Promise<void>;

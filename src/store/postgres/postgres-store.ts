@@ -32,8 +32,15 @@ const types = {
   },
 };
 
-/** Errors after which a transaction callback is simply run again (it then sees the winner's row). */
-const RETRYABLE = new Set(['23505', '40001', '40P01']);
+/** A unique violation: the callback lost a race; run again, it then sees the winner's row. */
+const RETRY_IN_SAVEPOINT = new Set(['23505']);
+/**
+ * Deadlock or serialization failure: locks taken by earlier callbacks of the batch are
+ * part of the cycle, so the whole batch is rolled back and each callback re-run alone.
+ */
+const ABORT_BATCH = new Set(['40P01', '40001']);
+
+class BatchAborted extends Error {}
 const MAX_BATCH = 256;
 const MIGRATION_LOCK = 7_202_611_001;
 
@@ -102,12 +109,25 @@ export class PostgresStore implements Store {
   }
 
   async #run(batch: Pending[]): Promise<void> {
+    const aborted = await this.#runBatch(batch);
+    if (!aborted) return;
+    // Alone, a callback holds only its own locks; a cycle with another node is retried.
+    for (const p of batch) {
+      for (let attempt = 1; ; attempt++) {
+        if (!(await this.#runBatch([p], attempt < 6))) break;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  /** Runs callbacks in one transaction; returns true when it was aborted (nothing settled). */
+  async #runBatch(batch: Pending[], mayAbort = true): Promise<boolean> {
     let client: PoolClient;
     try {
       client = await this.#pool.connect();
     } catch (err) {
       for (const p of batch) p.reject(err);
-      return;
+      return false;
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     let broken: unknown = null;
@@ -125,8 +145,9 @@ export class PostgresStore implements Store {
           } catch (error) {
             await client.query('ROLLBACK TO SAVEPOINT op');
             await client.query('RELEASE SAVEPOINT op');
-            const code = (error as { code?: string }).code;
-            if (code && RETRYABLE.has(code) && attempt < 4) continue;
+            const code = (error as { code?: string }).code ?? '';
+            if (RETRY_IN_SAVEPOINT.has(code) && attempt < 4) continue;
+            if (ABORT_BATCH.has(code) && mayAbort) throw new BatchAborted();
             outcomes.push({ ok: false, error });
             break;
           }
@@ -137,17 +158,22 @@ export class PostgresStore implements Store {
       broken = err;
       await client.query('ROLLBACK').catch(() => {});
     } finally {
-      client.release(broken instanceof Error && !('code' in broken) ? broken : undefined);
+      const dead = broken instanceof Error && !(broken instanceof BatchAborted) && !('code' in broken);
+      client.release(dead ? (broken as Error) : undefined);
     }
+    if (broken instanceof BatchAborted) return true;
     if (broken) {
+      const code = (broken as { code?: string }).code ?? '';
+      if (ABORT_BATCH.has(code) && mayAbort) return true; // the COMMIT itself lost a serialization race
       for (const p of batch) p.reject(broken);
-      return;
+      return false;
     }
     batch.forEach((p, i) => {
       const o = outcomes[i]!;
       if (o.ok) p.resolve(o.value);
       else p.reject(o.error);
     });
+    return false;
   }
 
   async close(): Promise<void> {
@@ -375,6 +401,7 @@ const W = {
     RETURNING *`),
   claimInfo: stmt('claimInfo', `SELECT d.id, e.payload, w.url, ws.signing_key FROM deliveries d JOIN events e ON e.id = d.event_id
     JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id WHERE d.id = ANY($1::text[])`),
+  unclaimDeliveries: stmt('unclaimDeliveries', 'UPDATE deliveries SET locked_until = 0, attempts = attempts - 1 WHERE id = ANY($1::text[])'),
   insertAttempt: stmt('insertAttempt', `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, url, attempted_at, duration_ms,
     status_code, response_excerpt, error, trigger) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`),
   chainOf: stmt('chainOf', 'SELECT webhook_id, conversation_id FROM deliveries WHERE id = $1'),
@@ -486,6 +513,7 @@ function transactional(client: PoolClient): Tx {
         return [{ delivery: toDelivery(row), url: i.url, payload: i.payload, signingKey: i.signing_key, lockedUntil: now + leaseMs }];
       });
     },
+    unclaimDeliveries: async (ids: DeliveryId[]) => void (await W.unclaimDeliveries(db, ids)),
     recordAttempt: async (a: DeliveryAttempt) =>
       void (await W.insertAttempt(db, a.id, a.deliveryId, a.webhookId, a.url, a.attemptedAt, a.durationMs, a.statusCode,
         a.responseExcerpt, a.error, a.trigger)),

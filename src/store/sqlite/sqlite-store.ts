@@ -404,6 +404,9 @@ export class SqliteStore implements Store {
         return [{ delivery, url: info.url, payload: info.payload, signingKey: info.signing_key, lockedUntil: now + leaseMs }];
       });
     },
+    unclaimDeliveries: async (ids: DeliveryId[]) => {
+      for (const id of ids) this.#s.unclaimDelivery.run(id);
+    },
     recordAttempt: async (a: DeliveryAttempt) => {
       this.#s.insertAttempt.run({
         id: a.id, delivery_id: a.deliveryId, webhook_id: a.webhookId, url: a.url, attempted_at: a.attemptedAt,
@@ -582,6 +585,7 @@ function prepare(db: Database.Database) {
                        @next_attempt_at, @created_at, @updated_at)`),
     claimInfo: p(`SELECT e.payload, w.url, ws.signing_key FROM deliveries d JOIN events e ON e.id = d.event_id
                   JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id WHERE d.id = ?`),
+    unclaimDelivery: p('UPDATE deliveries SET locked_until = 0, attempts = attempts - 1 WHERE id = ?'),
     insertAttempt: p(`INSERT INTO delivery_attempts (id, delivery_id, webhook_id, url, attempted_at, duration_ms, status_code,
                       response_excerpt, error, trigger)
                       VALUES (@id, @delivery_id, @webhook_id, @url, @attempted_at, @duration_ms, @status_code,
