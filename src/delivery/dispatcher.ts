@@ -33,6 +33,8 @@ export interface DispatcherDeps {
  * the Store's job: only the oldest unfinished delivery of a webhook and conversation is
  * ever claimable. Polling is the correctness path; `notify()` only wakes an idle loop.
  */
+const SATURATED_RECHECK_MS = 50;
+
 export class Dispatcher {
   readonly #d: DispatcherDeps;
   readonly #inFlight = new Map<WebhookId, number>();
@@ -41,6 +43,7 @@ export class Dispatcher {
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #idleWaiters: Array<() => void> = [];
+  #lastSaturatedClaim = 0;
 
   constructor(deps: DispatcherDeps) {
     this.#d = deps;
@@ -68,12 +71,22 @@ export class Dispatcher {
     while (this.#running) {
       const room = this.#d.concurrency - this.#total;
       let claimed: ClaimedDelivery[] = [];
-      if (room > 0) {
-        const saturated = [...this.#inFlight].filter(([, n]) => n >= this.#d.perWebhook).map(([id]) => id);
+      const now = this.#d.clock.now();
+      const due = room > 0 ? await this.#d.store.nextDeliveryDue().catch(() => now) : null;
+      const saturated = [...this.#inFlight].filter(([, n]) => n >= this.#d.perWebhook).map(([id]) => id);
+      // When every webhook in flight is at its cap, a claim would walk the whole backlog to
+      // find another webhook's work; look for that at most every SATURATED_RECHECK_MS.
+      const allSaturated = saturated.length > 0 && saturated.length === this.#inFlight.size;
+      const recheck = !allSaturated || now - this.#lastSaturatedClaim >= SATURATED_RECHECK_MS;
+      if (due !== null && due <= now && recheck) {
+        if (allSaturated) this.#lastSaturatedClaim = now;
         try {
-          const now = this.#d.clock.now();
           claimed = await this.#d.store.transaction(async (tx) => {
-            const all = await tx.claimDeliveries(now, this.#d.leaseMs, room, saturated);
+            // At most one webhook's remaining share per claim: a backlog on one webhook then
+            // costs no give-backs, and the loop claims again at once for the others.
+            const busiest = Math.max(0, ...this.#inFlight.values());
+            const share = this.#inFlight.size <= 1 ? this.#d.perWebhook - busiest : this.#d.perWebhook;
+            const all = await tx.claimDeliveries(now, this.#d.leaseMs, Math.max(1, Math.min(room, share)), saturated);
             // Keep at most the webhook's remaining share; hand the rest straight back.
             const taken = new Map<WebhookId, number>();
             const keep: ClaimedDelivery[] = [];
@@ -94,7 +107,11 @@ export class Dispatcher {
         }
       }
       for (const c of claimed) this.#launch(c);
-      if (claimed.length === 0 || this.#total >= this.#d.concurrency) await this.#sleep(this.#d.pollIntervalMs);
+      if (claimed.length === 0 || this.#total >= this.#d.concurrency) {
+        // Sleep until the next retry is due, the poll interval, or a notify, whichever comes first.
+        const untilDue = allSaturated ? SATURATED_RECHECK_MS : due !== null && due > now ? due - now : this.#d.pollIntervalMs;
+        await this.#sleep(Math.max(1, Math.min(this.#d.pollIntervalMs, untilDue)));
+      }
     }
   }
 

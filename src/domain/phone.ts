@@ -6,6 +6,20 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
  * Numbers without a leading `+` are read as international (MSISDN style, `31612345678`).
  */
 export function toE164(raw: string): string | undefined {
+  // Parsing with full metadata is the costliest step of an inbound message; the same
+  // numbers come back again and again, so results are remembered (bounded).
+  const hit = cache.get(raw);
+  if (hit !== undefined || cache.has(raw)) return hit;
+  const result = parseE164(raw);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(raw, result);
+  return result;
+}
+
+const CACHE_LIMIT = 50_000;
+const cache = new Map<string, string | undefined>();
+
+function parseE164(raw: string): string | undefined {
   const trimmed = raw.trim();
   if (trimmed === '') return undefined;
   const candidate = trimmed.startsWith('+') ? trimmed : trimmed.startsWith('00') ? `+${trimmed.slice(2)}` : `+${trimmed}`;

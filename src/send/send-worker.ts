@@ -70,9 +70,10 @@ export class SendWorker {
     while (this.#running) {
       const room = this.#d.concurrency - this.#inFlight;
       let jobs: SendJob[] = [];
-      if (room > 0) {
+      const now = this.#d.clock.now();
+      const due = room > 0 ? await this.#d.store.nextSendJobDue().catch(() => now) : null;
+      if (due !== null && due <= now) {
         try {
-          const now = this.#d.clock.now();
           jobs = await this.#d.store.transaction((tx) => tx.claimSendJobs(now, this.#d.leaseMs, room));
         } catch (err) {
           this.#d.log.error({ err }, 'send worker: claiming jobs failed');

@@ -91,6 +91,13 @@ export interface Reads {
   listAttempts(deliveryId: DeliveryId): Promise<DeliveryAttempt[]>;
   getEvent(ws: WorkspaceId, id: EventId): Promise<OutboxEvent | undefined>;
 
+  /**
+   * Earliest time any work of the kind is due (claimed or not), or null when there is none:
+   * a cheap read that lets idle workers skip the claim transaction.
+   */
+  nextDeliveryDue(): Promise<number | null>;
+  nextSendJobDue(): Promise<number | null>;
+
   countEvents(ws: WorkspaceId): Promise<number>;
   listEvents(ws: WorkspaceId, afterId: string | null, limit: number): Promise<OutboxEvent[]>;
 }

@@ -264,6 +264,8 @@ const S = {
   getDelivery: stmt('getDelivery', 'SELECT * FROM deliveries WHERE id = $1 AND webhook_id = $2 AND workspace_id = $3'),
   listAttempts: stmt('listAttempts', 'SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id'),
   getEvent: stmt('getEvent', 'SELECT * FROM events WHERE id = $1 AND workspace_id = $2'),
+  nextDeliveryDue: stmt('nextDeliveryDue', `SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'`),
+  nextSendJobDue: stmt('nextSendJobDue', 'SELECT min(run_at) AS t FROM send_jobs'),
   countEvents: stmt('countEvents', 'SELECT count(*)::int AS n FROM events WHERE workspace_id = $1'),
   listEvents: stmt('listEvents', 'SELECT * FROM events WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3'),
 };
@@ -343,6 +345,8 @@ function reads(db: Queryable): Reads {
     listAttempts: async (deliveryId) => (await S.listAttempts(db, deliveryId)).map(toAttempt),
     getEvent: async (ws, id) => one(await S.getEvent(db, id, ws), toEvent),
     countEvents: async (ws) => (await S.countEvents(db, ws))[0].n,
+    nextDeliveryDue: async () => (await S.nextDeliveryDue(db))[0].t,
+    nextSendJobDue: async () => (await S.nextSendJobDue(db))[0].t,
     listEvents: async (ws, afterId, limit) => (await S.listEvents(db, ws, afterId ?? '', limit)).map(toEvent),
   };
 }

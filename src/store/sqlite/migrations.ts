@@ -202,4 +202,16 @@ CREATE TABLE inbound_replay_keys (
 CREATE INDEX inbound_replay_keys_expiry ON inbound_replay_keys(expires_at);
 `,
   },
+  {
+    id: 4,
+    name: 'delivery chain index with state',
+    sql: `
+-- Promoting the next delivery of a chain looks for (webhook, conversation, state): with
+-- the state in the index that is one probe, however long the webhook's backlog is.
+-- (SQLite uses a partial index only when the query repeats its WHERE term, so the
+-- chain queries say "state IN ('queued','pending')" as well.)
+DROP INDEX deliveries_chain;
+CREATE INDEX deliveries_chain ON deliveries(webhook_id, conversation_id, state, id) WHERE state IN ('queued','pending');
+`,
+  },
 ];

@@ -53,7 +53,15 @@ export class SqliteStore implements Store {
     this.#db.pragma('busy_timeout = 5000');
     migrate(this.#db);
     this.#s = prepare(this.#db);
+    // Transaction control, prepared once: a batch runs 2 of these per callback.
+    const p = (sql: string) => this.#db.prepare(sql);
+    this.#control = {
+      begin: p('BEGIN IMMEDIATE'), commit: p('COMMIT'), savepoint: p('SAVEPOINT op'), release: p('RELEASE op'),
+      rollbackTo: p('ROLLBACK TO op'),
+    };
   }
+
+  readonly #control: Record<'begin' | 'commit' | 'savepoint' | 'release' | 'rollbackTo', Statement>;
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
@@ -77,21 +85,22 @@ export class SqliteStore implements Store {
     const batch = this.#queue.splice(0, MAX_BATCH);
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     const tx = this.#tx;
+    const c = this.#control;
     try {
-      this.#db.exec('BEGIN IMMEDIATE');
+      c.begin.run();
       for (const item of batch) {
-        this.#db.exec('SAVEPOINT op');
+        c.savepoint.run();
         try {
           const value = await item.fn(tx);
-          this.#db.exec('RELEASE op');
+          c.release.run();
           outcomes.push({ ok: true, value });
         } catch (error) {
-          this.#db.exec('ROLLBACK TO op');
-          this.#db.exec('RELEASE op');
+          c.rollbackTo.run();
+          c.release.run();
           outcomes.push({ ok: false, error });
         }
       }
-      this.#db.exec('COMMIT');
+      c.commit.run();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
@@ -297,6 +306,10 @@ export class SqliteStore implements Store {
     return r ? toEvent(r) : undefined;
   };
 
+  nextDeliveryDue = async () => (this.#s.nextDeliveryDue.get() as { t: number | null }).t;
+
+  nextSendJobDue = async () => (this.#s.nextSendJobDue.get() as { t: number | null }).t;
+
   countEvents = async (ws: WorkspaceId) => (this.#s.countEvents.get(ws) as { n: number }).n;
 
   listEvents = async (ws: WorkspaceId, afterId: string | null, limit: number) =>
@@ -467,7 +480,7 @@ export class SqliteStore implements Store {
       findMessageByProviderId: this.findMessageByProviderId, listMessages: this.listMessages,
       getWebhook: this.getWebhook, listWebhooks: this.listWebhooks, countWebhooks: this.countWebhooks,
       countEvents: this.countEvents, listEvents: this.listEvents, matchingWebhooks: this.matchingWebhooks,
-      listDeliveries: this.listDeliveries, getDelivery: this.getDelivery, listAttempts: this.listAttempts, getEvent: this.getEvent,
+      nextDeliveryDue: this.nextDeliveryDue, nextSendJobDue: this.nextSendJobDue, listDeliveries: this.listDeliveries, getDelivery: this.getDelivery, listAttempts: this.listAttempts, getEvent: this.getEvent,
     };
   }
 }
@@ -595,8 +608,10 @@ function prepare(db: Database.Database) {
     retryDelivery: p(`UPDATE deliveries SET next_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = ?, locked_until = 0
                       WHERE id = ?`),
     promote: p(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?
-                WHERE id = (SELECT id FROM deliveries WHERE webhook_id = ? AND conversation_id = ? AND state = 'queued' ORDER BY id LIMIT 1)
-                AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = ? AND conversation_id = ? AND state = 'pending')`),
+                WHERE id = (SELECT id FROM deliveries WHERE webhook_id = ? AND conversation_id = ?
+                            AND state IN ('queued','pending') AND state = 'queued' ORDER BY id LIMIT 1)
+                AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = ? AND conversation_id = ?
+                                AND state IN ('queued','pending') AND state = 'pending')`),
     failedChains: p(`SELECT DISTINCT conversation_id FROM deliveries
                      WHERE workspace_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ?`),
     recoverDeliveries: p(`UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_at = ?, updated_at = ?
@@ -618,6 +633,8 @@ function prepare(db: Database.Database) {
     insertEvent: p(`INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload, created_at)
                     VALUES (@id, @workspace_id, @type, @channel_id, @conversation_id, @payload, @created_at)`),
     countEvents: p('SELECT count(*) AS n FROM events WHERE workspace_id = ?'),
+    nextDeliveryDue: p(`SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'`),
+    nextSendJobDue: p('SELECT min(run_at) AS t FROM send_jobs'),
     listEvents: p('SELECT * FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?'),
   };
 }
