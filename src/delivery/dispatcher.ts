@@ -182,8 +182,7 @@ export class Dispatcher {
       }
       if (decision.webhook.firstFailureAt !== webhook.firstFailureAt) await tx.setWebhookHealth(d.webhookId, decision.webhook.firstFailureAt);
       // Only the attempt that flips the switch disables (and counts): others in flight see it done.
-      const disabledNow = decision.webhook.disable !== undefined && webhook.status === 'enabled';
-      if (disabledNow) await tx.disableWebhook(d.webhookId, decision.webhook.disable!, now);
+      const disabledNow = decision.webhook.disable !== undefined && (await tx.disableWebhook(d.webhookId, decision.webhook.disable, now));
       return { decision, disabledNow };
     });
     metrics.deliveryAttempts.inc({ result: result.kind, trigger: 'scheduled' });

@@ -151,7 +151,8 @@ export interface Writes {
   finishDelivery(id: DeliveryId, state: 'succeeded' | 'failed', statusCode: number | null, error: string | null, now: number): Promise<void>;
   retryDelivery(id: DeliveryId, nextAttemptAt: number, statusCode: number | null, error: string | null, now: number): Promise<void>;
   setWebhookHealth(id: WebhookId, firstFailureAt: number | null): Promise<void>;
-  disableWebhook(id: WebhookId, reason: string, now: number): Promise<void>;
+  /** Disables an enabled webhook; false when it was not enabled (another attempt got there first). */
+  disableWebhook(id: WebhookId, reason: string, now: number): Promise<boolean>;
   /** Re-queues the webhook's failed deliveries created at or after `since`; returns how many. */
   recoverDeliveries(ws: WorkspaceId, webhookId: WebhookId, since: number, now: number): Promise<number>;
   /**

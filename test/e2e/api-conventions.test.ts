@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageResponse, startFakeSendblue } from '../helpers/fake-sendblue.js';
 import {
-  BIN, ISO_DATETIME, createSendblueChannel, conversationsOf, createSandboxChannel, createWorkspace, eventsOfConversation, expectError,
-  listAll, messagesOf, phoneFactory, postInbound, sleep, unknownId, waitForStatus, withDb,
+  BIN, ISO_DATETIME, createSendblueChannel, conversationsOf, countRows, createSandboxChannel, createWorkspace, eventsOfConversation,
+  expectError, listAll, messagesOf, phoneFactory, postInbound, queryOne, sleep, unknownId, waitForStatus,
 } from '../helpers/e2e-fixtures.js';
 import type { Api, ChannelView, Json, WorkspaceKeys } from '../helpers/e2e-fixtures.js';
-import { apiClient, eventually, removeDataDir, startRoost } from '../helpers/roost-process.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+import { TEST_ENGINE, apiClient, eventually, removeDataDir, startRoost } from '../helpers/roost-process.js';
 import type { RoostProcess } from '../helpers/roost-process.js';
 
 const phone = phoneFactory();
@@ -205,7 +206,7 @@ describe('API conventions (end to end)', () => {
     const convIds = new Map<number, string>();
 
     beforeAll(async () => {
-      ws = createWorkspace(roost, 'paging');
+      ws = await createWorkspace(roost, 'paging');
       wsApi = apiClient(roost.url, ws.liveKey);
       channel = await createSandboxChannel(wsApi);
       for (let i = 0; i < 25; i++) {
@@ -290,7 +291,7 @@ describe('API conventions (end to end)', () => {
       const wh = await api('POST', '/v1/webhooks', hook({ channelId: ch.id, url: 'https://example.com/isolated' }));
       expect(wh.status, wh.text).toBe(201);
 
-      const other = createWorkspace(roost, 'other');
+      const other = await createWorkspace(roost, 'other');
       for (const key of [other.liveKey, other.testKey]) {
         const o = apiClient(roost.url, key);
         expectError(await o('GET', `/v1/conversations/${conversation.id}`), 404, 20);
@@ -346,7 +347,7 @@ describe('API conventions (end to end)', () => {
     let channel: ChannelView;
 
     beforeAll(async () => {
-      ws = createWorkspace(roost, 'hooks');
+      ws = await createWorkspace(roost, 'hooks');
       wsApi = apiClient(roost.url, ws.liveKey);
       channel = await createSandboxChannel(wsApi);
     });
@@ -436,7 +437,7 @@ describe('API conventions (end to end)', () => {
       const from = phone();
       const { conversation, message } = await inbound(api, sandbox, from, 'Testing webhook functionality.');
 
-      let events = eventsOfConversation(roost.dbPath, conversation.id);
+      let events = await eventsOfConversation(roost, conversation.id);
       expect(events.map((e) => e.type)).toEqual(['conversation.created', 'message.created']);
       const created = JSON.parse(events[0]!.payload);
       expect(Object.keys(created).sort()).toEqual(['conversation', 'type']);
@@ -467,7 +468,7 @@ describe('API conventions (end to end)', () => {
       const reply = await api('POST', `/v1/conversations/${conversation.id}/messages`, { type: 'text', content: { text: 'thanks' } });
       expect(reply.status, reply.text).toBe(201);
       await waitForStatus(api, reply.json.id, 'delivered');
-      events = eventsOfConversation(roost.dbPath, conversation.id);
+      events = await eventsOfConversation(roost, conversation.id);
       const replyEvents = events.slice(2).map((e) => JSON.parse(e.payload));
       expect(replyEvents.map((p) => [p.type, p.message?.id, p.message?.status])).toEqual([
         ['message.created', reply.json.id, 'accepted'],
@@ -479,7 +480,7 @@ describe('API conventions (end to end)', () => {
 
       // Archiving: conversation.updated carrying the new status.
       expect((await api('PATCH', `/v1/conversations/${conversation.id}`, { status: 'archived' })).status).toBe(200);
-      events = eventsOfConversation(roost.dbPath, conversation.id);
+      events = await eventsOfConversation(roost, conversation.id);
       expect(events).toHaveLength(6);
       const updated = JSON.parse(events[5]!.payload);
       expect(events[5]!.type).toBe('conversation.updated');
@@ -488,7 +489,7 @@ describe('API conventions (end to end)', () => {
 
       // Archiving again changes nothing and records nothing.
       expect((await api('PATCH', `/v1/conversations/${conversation.id}`, { status: 'archived' })).status).toBe(200);
-      expect(eventsOfConversation(roost.dbPath, conversation.id)).toHaveLength(6);
+      expect(await eventsOfConversation(roost, conversation.id)).toHaveLength(6);
     });
   });
 });
@@ -535,17 +536,30 @@ describe('request limits and private URLs (ROOST_BODY_LIMIT_BYTES=2048, ROOST_AL
 });
 
 describe('configuration', () => {
-  const run = (env: Record<string, string>) => {
+  /**
+   * `roost serve` with one bad setting, on a database of the suite's engine that holds
+   * nothing yet (SQLite: a file that does not exist; PostgreSQL: an empty database).
+   * `dbCreated`: whether the process created anything there before refusing to start.
+   */
+  const run = async (env: Record<string, string>) => {
     const cwd = mkdtempSync(join(tmpdir(), 'roost-config-'));
     const dbPath = join(cwd, 'db', 'roost.db');
-    const r = spawnSync(process.execPath, [BIN, 'serve'], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ROOST_PORT: '0', ROOST_DATABASE_URL: `sqlite:${dbPath}`, ...env },
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    removeDataDir(cwd);
-    return { ...r, output: `${r.stdout}${r.stderr}`, dbCreated: existsSync(dbPath) };
+    const pgDb = TEST_ENGINE === 'postgres' ? await createTestDatabase('roost_config') : undefined;
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'serve'], {
+        cwd,
+        env: { PATH: process.env.PATH ?? '', ROOST_PORT: '0', ROOST_DATABASE_URL: pgDb?.url ?? `sqlite:${dbPath}`, ...env },
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      const dbCreated = pgDb
+        ? (await countRows(pgDb.url, 'information_schema.tables', 'table_schema', 'public')) > 0
+        : existsSync(dbPath);
+      return { ...r, output: `${r.stdout}${r.stderr}`, dbCreated };
+    } finally {
+      removeDataDir(cwd);
+      await pgDb?.drop();
+    }
   };
 
   it.each([
@@ -554,8 +568,8 @@ describe('configuration', () => {
     ['ROOST_TEST_ACCESS_KEY', { ROOST_TEST_ACCESS_KEY: 'nope' }],
     ['ROOST_ACCESS_KEY', { ROOST_ACCESS_KEY: 'test_looksLikeATestKey0000' }],
     ['ROOST_ALLOW_PRIVATE_URLS', { ROOST_ALLOW_PRIVATE_URLS: 'maybe' }],
-  ])('exits with status 2 and names %s when it is invalid', (name, env) => {
-    const r = run(env);
+  ])('exits with status 2 and names %s when it is invalid', async (name, env) => {
+    const r = await run(env);
     expect(r.signal, `roost did not exit: ${r.output}`).toBeNull();
     expect(r.status, r.output).toBe(2);
     expect(r.output).toContain(name);
@@ -726,10 +740,10 @@ describe('graceful shutdown', () => {
       release();
       expect(await exited).toBe(0);
       // Recorded before exit: handed off with its provider id, no send job left to repeat it.
-      const row = withDb(roost.dbPath, (db) => ({
-        message: db.prepare('SELECT status, provider_message_id AS p FROM messages WHERE id = ?').get(res.json.id) as { status: string; p: string | null },
-        jobs: (db.prepare('SELECT count(*) AS n FROM send_jobs WHERE message_id = ?').get(res.json.id) as { n: number }).n,
-      }));
+      const row = {
+        message: (await queryOne<{ status: string; p: string | null }>(roost, 'SELECT status, provider_message_id AS p FROM messages WHERE id = ?', [res.json.id]))!,
+        jobs: await countRows(roost, 'send_jobs', 'message_id', res.json.id),
+      };
       expect(row.message.status).toBe('pending');
       expect(row.message.p).toEqual(expect.any(String));
       expect(row.jobs).toBe(0);

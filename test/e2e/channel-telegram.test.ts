@@ -1,30 +1,18 @@
 import { randomInt } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTelegram, telegramError, telegramFixture, telegramUpdate } from '../helpers/fake-telegram.js';
 import type { FakeTelegram } from '../helpers/fake-telegram.js';
 import {
-  ISO_DATETIME, expectError, listAll, messagesOf, postInbound, sleep, totalConversations, waitForStatus, withDb,
+  ISO_DATETIME, countEvents, expectError, listAll, messagesOf, postInbound, providerIdOf, queryDb, queryOne, sleep,
+  totalConversations, updatedStatusesOf, waitForStatus,
 } from '../helpers/e2e-fixtures.js';
 import type { Api, ChannelView, Json } from '../helpers/e2e-fixtures.js';
-import { TEST_ENGINE, apiClient, eventually, freePort, removeDataDir, startRoost } from '../helpers/roost-process.js';
+import { apiClient, eventually, freePort, removeDataDir, startRoost } from '../helpers/roost-process.js';
 import type { RoostProcess } from '../helpers/roost-process.js';
 
 const BOT_TOKEN = '7012345678:AAE-e2e_Token-0123456789abcdef';
 const BOT_ID = '7012345678';
 const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
-
-/** Reads the server's database on either engine (`$1` placeholders). */
-async function sql<T>(roost: RoostProcess, query: string, params: unknown[] = []): Promise<T[]> {
-  if (TEST_ENGINE === 'sqlite') return withDb(roost.dbPath, (db) => db.prepare(query.replace(/\$\d+/g, '?')).all(...params) as T[]);
-  const client = new pg.Client({ connectionString: roost.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(query, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 describe('telegram channel (end to end)', () => {
   let roost: RoostProcess;
@@ -47,7 +35,7 @@ describe('telegram channel (end to end)', () => {
 
   /** The conversations of the contact keyed on a Telegram chat id, newest first. */
   async function conversationsOfChat(chatId: number): Promise<Json[]> {
-    const [row] = await sql<{ id: string }>(roost, "SELECT contact_id AS id FROM contact_identifiers WHERE key = 'telegram' AND value = $1", [String(chatId)]);
+    const row = await queryOne<{ id: string }>(roost, "SELECT contact_id AS id FROM contact_identifiers WHERE key = 'telegram' AND value = ?", [String(chatId)]);
     const contactId = row?.id;
     if (contactId === undefined) return [];
     return (await listAll(api, '/v1/conversations')).filter((c: Json) => c.contactId === contactId);
@@ -61,16 +49,6 @@ describe('telegram channel (end to end)', () => {
     expect(conv).toBeDefined();
     return conv;
   }
-
-  const providerIdOf = async (messageId: string) =>
-    (await sql<{ p: string | null }>(roost, 'SELECT provider_message_id AS p FROM messages WHERE id = $1', [messageId]))[0]?.p;
-  const countEvents = async () => Number((await sql<{ n: number | string }>(roost, 'SELECT count(*) AS n FROM events'))[0]!.n);
-  /** The statuses carried by `message.updated` events about one message, in commit order. */
-  const updatedStatusesOf = async (messageId: string) =>
-    (await sql<{ payload: string }>(roost, "SELECT payload FROM events WHERE type = 'message.updated' ORDER BY id"))
-      .map((r) => JSON.parse(r.payload) as { message: { id: string; status: string } })
-      .filter((p) => p.message.id === messageId)
-      .map((p) => p.message.status);
 
   beforeAll(async () => {
     fake = await startFakeTelegram();
@@ -194,10 +172,10 @@ describe('telegram channel (end to end)', () => {
   describe('updates', () => {
     it('stores a text message in a conversation with a Telegram contact', async () => {
       const chatId = chat();
-      const before = await countEvents();
+      const before = await countEvents(roost);
       const res = await post(telegramUpdate('message-text', { chatId, updateId: updateId() }));
       expect(res).toEqual({ status: 200, body: '{"status":"ok"}' });
-      expect(await countEvents()).toBeGreaterThan(before);
+      expect(await countEvents(roost)).toBeGreaterThan(before);
 
       const convs = await conversationsOfChat(chatId);
       expect(convs).toHaveLength(1);
@@ -246,14 +224,14 @@ describe('telegram channel (end to end)', () => {
       const chatId = chat();
       const update = telegramUpdate('message-text', { chatId, updateId: updateId() });
       const conversations = await totalConversations(api);
-      const events = await countEvents();
+      const events = await countEvents(roost);
       expectError(await postInbound(tg.inboundUrl, update), 401);
       expectError(await postInbound(tg.inboundUrl, update, { [SECRET_HEADER]: 'not-the-secret' }), 401);
       expectError(await postInbound(tg.inboundUrl, update, { [SECRET_HEADER]: `${secret}x` }), 401);
       expectError(await postInbound(tg.inboundUrl, update, { [SECRET_HEADER]: secret.slice(1) }), 401);
       expect(await totalConversations(api)).toBe(conversations);
       expect(await conversationsOfChat(chatId)).toHaveLength(0);
-      expect(await countEvents()).toBe(events);
+      expect(await countEvents(roost)).toBe(events);
       await eventually(async () => roost.output().includes('inbound webhook refused')); // logs arrive asynchronously
 
       // The refused update was not remembered: Telegram's correctly signed retry is stored.
@@ -283,26 +261,26 @@ describe('telegram channel (end to end)', () => {
       const [conv] = await conversationsOfChat(chatId);
       const msgs = await messagesOf(api, conv.id);
       expect(msgs.items.map((m: Json) => m.content.text)).toEqual(['Hello, is anyone there? (order #1234)', 'Hello, is anyone there?']);
-      const ids = (await sql<{ p: string }>(roost, 'SELECT provider_message_id AS p FROM messages WHERE conversation_id = $1 ORDER BY id', [conv.id])).map((r) => r.p);
+      const ids = (await queryDb<{ p: string }>(roost, 'SELECT provider_message_id AS p FROM messages WHERE conversation_id = ? ORDER BY id', [conv.id])).map((r) => r.p);
       expect(ids).toEqual([`${chatId}:17`, `${chatId}:17:edit:1718000400`]);
     });
 
     it('acknowledges updates it does not store', async () => {
-      const events = await countEvents();
+      const events = await countEvents(roost);
       for (const name of ['callback-query', 'message-sticker', 'edited-message-live-location']) {
         const res = await post(telegramUpdate(name, { updateId: updateId() }));
         expect(res.status, name).toBe(200);
       }
-      expect(await countEvents()).toBe(events);
+      expect(await countEvents(roost)).toBe(events);
     });
 
     it('answers malformed updates with 400 and stores nothing', async () => {
-      const events = await countEvents();
+      const events = await countEvents(roost);
       for (const body of ['{"update_id": ', '[]', '{"message": {}}', JSON.stringify(telegramUpdate('message-text', { patch: { chat: null } }))]) {
         const res = await post(body);
         expect(res.status, body).toBe(400);
       }
-      expect(await countEvents()).toBe(events);
+      expect(await countEvents(roost)).toBe(events);
     });
 
     it('refuses GET on the inbound URL', async () => {
@@ -325,8 +303,8 @@ describe('telegram channel (end to end)', () => {
 
       const sent = await waitForStatus(api, reply.json.id, 'sent');
       expect(sent.error).toBeUndefined();
-      expect(await providerIdOf(reply.json.id)).toBe(`${chatId}:101`);
-      expect(await updatedStatusesOf(reply.json.id)).toEqual(['sent']);
+      expect(await providerIdOf(roost, reply.json.id)).toBe(`${chatId}:101`);
+      expect(await updatedStatusesOf(roost, conv.id, reply.json.id)).toEqual(['sent']);
     });
 
     it('sends media with a caption through sendPhoto, and a location through sendLocation', async () => {
@@ -374,7 +352,7 @@ describe('telegram channel (end to end)', () => {
       expect((await api('GET', `/v1/messages/${reply.json.id}`)).json.status).toBe('accepted');
       await waitForStatus(api, reply.json.id, 'sent', 8_000);
       expect(fake.callsTo(chatId, 'sendMessage')).toHaveLength(2);
-      expect(await providerIdOf(reply.json.id)).toBe(`${chatId}:101`);
+      expect(await providerIdOf(roost, reply.json.id)).toBe(`${chatId}:101`);
     });
 
     it('retries a 5xx from Telegram', async () => {

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ISO_DATETIME, conversationsOf, createChannel, expectError, messagesOf, msisdnOf, phoneFactory,
-  sleep, totalConversations, waitForStatus, withDb,
+  ISO_DATETIME, conversationsOf, countEvents, createChannel, expectError, messagesOf, msisdnOf, phoneFactory, providerIdOf,
+  sendJobDone, sleep, totalConversations, updatedStatusesOf, waitForStatus,
 } from '../helpers/e2e-fixtures.js';
 import type { Api, ChannelView, Json } from '../helpers/e2e-fixtures.js';
 import {
   messageResource, newSid, postTwilioWebhook, startFakeTwilio, twilioFormFixture, twilioJsonFixture, twilioSignature, twilioStatusFields,
 } from '../helpers/fake-twilio.js';
 import type { FakeResponse, FakeTwilio, FormFields, RecordedRequest, Responder, WebhookAnswer } from '../helpers/fake-twilio.js';
-import { TEST_ENGINE, apiClient, eventually, removeDataDir, startRoost } from '../helpers/roost-process.js';
+import { apiClient, eventually, removeDataDir, startRoost } from '../helpers/roost-process.js';
 import type { RoostProcess } from '../helpers/roost-process.js';
 
 const ACCOUNT_SID = 'AC7d1e3c0f5b9a4e2d8c6b1a0f9e8d7c6b';
@@ -23,38 +23,6 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
  * connector's status.
  */
 const REFUSED = [400, 401, 403];
-
-/** Rows from the server's database, on whichever engine the suite runs (`?` placeholders). */
-async function dbRows<T>(roost: RoostProcess, sql: string, params: unknown[] = []): Promise<T[]> {
-  if (TEST_ENGINE === 'sqlite') return withDb(roost.dbPath, (db) => db.prepare(sql).all(...params) as T[]);
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: roost.databaseUrl });
-  await client.connect();
-  try {
-    let n = 0;
-    return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-const eventCount = async (roost: RoostProcess) =>
-  Number((await dbRows<{ n: number | string }>(roost, 'SELECT count(*) AS n FROM events'))[0]!.n);
-
-/** The statuses of `message.updated` events about one message, in commit order. */
-async function statusHistory(roost: RoostProcess, conversationId: string, messageId: string): Promise<string[]> {
-  const rows = await dbRows<{ payload: string }>(roost, "SELECT payload FROM events WHERE conversation_id = ? AND type = 'message.updated' ORDER BY id", [conversationId]);
-  return rows
-    .map((r) => JSON.parse(r.payload) as { message: { id: string; status: string } })
-    .filter((p) => p.message.id === messageId)
-    .map((p) => p.message.status);
-}
-
-const providerIdOf = async (roost: RoostProcess, messageId: string) =>
-  (await dbRows<{ p: string | null }>(roost, 'SELECT provider_message_id AS p FROM messages WHERE id = ?', [messageId]))[0]?.p;
-
-const sendJobDone = async (roost: RoostProcess, messageId: string) =>
-  (await dbRows(roost, 'SELECT 1 FROM send_jobs WHERE message_id = ?', [messageId])).length === 0;
 
 const text = (f: FormFields, k: string) => (Array.isArray(f[k]) ? f[k][0] : f[k]) as string | undefined;
 
@@ -179,9 +147,9 @@ describe('twilio channel (end to end)', () => {
     it('stores an SMS, answers empty TwiML and threads it into a conversation', async () => {
       const from = phone();
       const fields = incoming(sms, 'sms-inbound.form', from);
-      const before = await eventCount(roost);
+      const before = await countEvents(roost);
       expectTwiml(await post(sms, fields));
-      expect(await eventCount(roost)).toBeGreaterThan(before);
+      expect(await countEvents(roost)).toBeGreaterThan(before);
 
       const [conv] = await conversationsOf(api, from);
       expect(conv).toMatchObject({
@@ -239,7 +207,7 @@ describe('twilio channel (end to end)', () => {
       const from = phone();
       const fields = incoming(sms, 'sms-inbound.form', from);
       const conversations = await totalConversations(api);
-      const events = await eventCount(roost);
+      const events = await countEvents(roost);
 
       const missing = await post(sms, fields, { signature: null });
       const wrong = await post(sms, fields, { authToken: 'not-the-token' });
@@ -253,7 +221,7 @@ describe('twilio channel (end to end)', () => {
         expect(res.body).not.toContain('Response');
       }
       expect(await totalConversations(api)).toBe(conversations);
-      expect(await eventCount(roost)).toBe(events);
+      expect(await countEvents(roost)).toBe(events);
       await eventually(async () => roost.output().includes('inbound webhook refused'));
 
       // The refused MessageSid was not remembered: the correctly signed delivery is stored.
@@ -316,7 +284,7 @@ describe('twilio channel (end to end)', () => {
       const read = await api('GET', `/v1/messages/${message.id}`);
       expect(read.json).toMatchObject({ status: 'read' });
       expect(read.json.error).toBeUndefined();
-      expect(await statusHistory(roost, conv.id, message.id)).toEqual(['pending', 'sent', 'delivered', 'read']);
+      expect(await updatedStatusesOf(roost, conv.id, message.id)).toEqual(['pending', 'sent', 'delivered', 'read']);
       expect(fake.sends(to)).toHaveLength(1);
     });
 
@@ -364,7 +332,7 @@ describe('twilio channel (end to end)', () => {
       expectTwiml(callbackAnswer!);
       const m = await api('GET', `/v1/messages/${id}`);
       expect(m.json.status).toBe('delivered');
-      expect(await statusHistory(roost, m.json.conversationId, id)).toEqual(['delivered']);
+      expect(await updatedStatusesOf(roost, m.json.conversationId, id)).toEqual(['delivered']);
     });
 
     it('marks a message failed with Twilio\'s error when the API refuses it, without retrying', async () => {

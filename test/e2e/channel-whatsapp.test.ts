@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ISO_DATETIME, conversationsOf, createChannel, createSendblueChannel, expectError, messagesOf, msisdnOf, phoneFactory,
-  postInbound, sleep, totalConversations, waitForStatus, withDb,
+  ISO_DATETIME, conversationsOf, countEvents, createChannel, createSendblueChannel, expectError, messagesOf, msisdnOf, phoneFactory,
+  postInbound, providerIdOf, sendJobDone, sleep, totalConversations, updatedStatusesOf, waitForStatus,
 } from '../helpers/e2e-fixtures.js';
 import type { Api, ChannelView, Json } from '../helpers/e2e-fixtures.js';
 import { sendblueInboundPayload, startFakeSendblue } from '../helpers/fake-sendblue.js';
@@ -13,7 +13,7 @@ import {
   whatsappFixtureBytes, whatsappHandshake, whatsappStatusNotification, whatsappTextNotification,
 } from '../helpers/fake-whatsapp.js';
 import type { FakeResponse, FakeWhatsApp, RecordedRequest, Responder, WebhookAnswer } from '../helpers/fake-whatsapp.js';
-import { TEST_ENGINE, apiClient, eventually, removeDataDir, startRoost } from '../helpers/roost-process.js';
+import { apiClient, eventually, removeDataDir, startRoost } from '../helpers/roost-process.js';
 import type { RoostProcess } from '../helpers/roost-process.js';
 
 const PHONE_NUMBER_ID = '114958372610583';
@@ -21,38 +21,6 @@ const DISPLAY_NUMBER = '+15550243178';
 const SECRETS = { accessToken: 'EAAG-e2e-access-token-0001', appSecret: 'wa-e2e-app-secret-0001', verifyToken: 'wa-e2e-verify-token-0001' };
 /** Meta expects 403 for a bad verify token; Roost's core currently answers 401 to every refusal. */
 const REFUSED = [401, 403];
-
-/** Rows from the server's database, on whichever engine the suite runs (`?` placeholders). */
-async function dbRows<T>(roost: RoostProcess, sql: string, params: unknown[] = []): Promise<T[]> {
-  if (TEST_ENGINE === 'sqlite') return withDb(roost.dbPath, (db) => db.prepare(sql).all(...params) as T[]);
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: roost.databaseUrl });
-  await client.connect();
-  try {
-    let n = 0;
-    return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-const eventCount = async (roost: RoostProcess) =>
-  Number((await dbRows<{ n: number | string }>(roost, 'SELECT count(*) AS n FROM events'))[0]!.n);
-
-/** The statuses of `message.updated` events about one message, in commit order. */
-async function statusHistory(roost: RoostProcess, conversationId: string, messageId: string): Promise<string[]> {
-  const rows = await dbRows<{ payload: string }>(roost, "SELECT payload FROM events WHERE conversation_id = ? AND type = 'message.updated' ORDER BY id", [conversationId]);
-  return rows
-    .map((r) => JSON.parse(r.payload) as { message: { id: string; status: string } })
-    .filter((p) => p.message.id === messageId)
-    .map((p) => p.message.status);
-}
-
-const providerIdOf = async (roost: RoostProcess, messageId: string) =>
-  (await dbRows<{ p: string | null }>(roost, 'SELECT provider_message_id AS p FROM messages WHERE id = ?', [messageId]))[0]?.p;
-
-const sendJobDone = async (roost: RoostProcess, messageId: string) =>
-  (await dbRows(roost, 'SELECT 1 FROM send_jobs WHERE message_id = ?', [messageId])).length === 0;
 
 const digits = (e164: string) => e164.replace(/^\+/, '');
 
@@ -180,9 +148,9 @@ describe('whatsapp channel (end to end)', () => {
       // The fixture's exact bytes with only the sender changed, still Meta-escaped.
       const raw = whatsappFixtureBytes('text-escaped-unicode.json').toString('utf8').replaceAll('4915112345678', digits(from));
       expect(raw).toContain('\\u00fc');
-      const before = await eventCount(roost);
+      const before = await countEvents(roost);
       expectOk(await notify(raw));
-      expect(await eventCount(roost)).toBeGreaterThan(before);
+      expect(await countEvents(roost)).toBeGreaterThan(before);
 
       const convs = await conversationsOf(api, from);
       expect(convs).toHaveLength(1);
@@ -233,7 +201,7 @@ describe('whatsapp channel (end to end)', () => {
       const from = phone();
       const payload = whatsappTextNotification(meta, from, 'unsigned café');
       const conversations = await totalConversations(api);
-      const events = await eventCount(roost);
+      const events = await countEvents(roost);
       const raw = metaJson(payload);
       for (const res of [
         await notify(payload, { signature: null }),
@@ -245,7 +213,7 @@ describe('whatsapp channel (end to end)', () => {
         expect(REFUSED, `${res.status} ${res.body}`).toContain(res.status);
       }
       expect(await totalConversations(api)).toBe(conversations);
-      expect(await eventCount(roost)).toBe(events);
+      expect(await countEvents(roost)).toBe(events);
       await eventually(async () => roost.output().includes('inbound webhook refused'));
       // The refused wamid was not remembered.
       expectOk(await notify(payload));
@@ -331,7 +299,7 @@ describe('whatsapp channel (end to end)', () => {
       const read = await api('GET', `/v1/messages/${message.id}`);
       expect(read.json.status).toBe('read');
       expect(read.json.error).toBeUndefined();
-      expect(await statusHistory(roost, conv.id, message.id)).toEqual(['sent', 'delivered', 'read']);
+      expect(await updatedStatusesOf(roost, conv.id, message.id)).toEqual(['sent', 'delivered', 'read']);
       expect(fake.sends(digits(to))).toHaveLength(1);
     });
 
@@ -367,7 +335,7 @@ describe('whatsapp channel (end to end)', () => {
       expectOk(early!);
       const m = await api('GET', `/v1/messages/${id}`);
       expect(m.json.status).toBe('delivered');
-      expect(await statusHistory(roost, m.json.conversationId, id)).toEqual(['delivered']);
+      expect(await updatedStatusesOf(roost, m.json.conversationId, id)).toEqual(['delivered']);
     });
 
     it('marks a message failed with the Graph error when the API refuses it, without retrying', async () => {

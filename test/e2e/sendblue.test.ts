@@ -3,8 +3,8 @@ import { messageResponse, sendblueInboundPayload, sendblueStatusPayload, startFa
 import type { FakeSendblue } from '../helpers/fake-sendblue.js';
 import {
   ISO_DATETIME, conversationsOf, countEvents, createSandboxChannel, createSendblueChannel, expectError, messagesOf,
-  msisdnOf, phoneFactory, postInbound, scriptSendblue, sleep, totalConversations, unknownId, updatedStatusesOf,
-  waitForStatus, withDb,
+  msisdnOf, phoneFactory, postInbound, queryOne, scriptSendblue, sendJobDone, sleep, totalConversations, unknownId,
+  updatedStatusesOf, waitForStatus,
 } from '../helpers/e2e-fixtures.js';
 import type { Api, ChannelView, Json, SendblueScript } from '../helpers/e2e-fixtures.js';
 import { apiClient, eventually, removeDataDir, startRoost } from '../helpers/roost-process.js';
@@ -138,14 +138,14 @@ describe('sendblue channel (end to end)', () => {
   describe('receive webhook', () => {
     it("stores the seed's receive payload and threads it into a conversation", async () => {
       const from = phone();
-      const before = countEvents(roost.dbPath);
+      const before = await countEvents(roost);
       const res = await postInbound(
         sb.inboundUrl,
         seedPayload({ number: from, from_number: from, media_url: '', message_handle: `seed-${from}` }),
         { 'sb-signing-secret': SIGNING_SECRET },
       );
       expect(res.status, res.text).toBe(200);
-      expect(countEvents(roost.dbPath)).toBeGreaterThan(before);
+      expect(await countEvents(roost)).toBeGreaterThan(before);
 
       const convs = await conversationsOf(api, from);
       expect(convs).toHaveLength(1);
@@ -203,7 +203,7 @@ describe('sendblue channel (end to end)', () => {
     it('refuses a wrong or missing sb-signing-secret with 401 and stores nothing', async () => {
       const from = phone();
       const conversations = await totalConversations(api);
-      const events = countEvents(roost.dbPath);
+      const events = await countEvents(roost);
       const handle = `unsigned-${from}`;
 
       const missing = await receive(sb, from, { message_handle: handle }, null);
@@ -218,7 +218,7 @@ describe('sendblue channel (end to end)', () => {
 
       expect(await totalConversations(api)).toBe(conversations);
       expect(await conversationsOf(api, from)).toHaveLength(0);
-      expect(countEvents(roost.dbPath)).toBe(events);
+      expect(await countEvents(roost)).toBe(events);
 
       // The refused handle was not remembered: the correctly signed delivery is stored.
       const ok = await receive(sb, from, { message_handle: handle });
@@ -249,20 +249,19 @@ describe('sendblue channel (end to end)', () => {
       expect(convs).toHaveLength(1);
       expect(convs[0].messages.totalCount).toBe(1);
       expect((await messagesOf(api, convs[0].id)).totalCount).toBe(1);
-      const created = withDb(roost.dbPath, (db) =>
-        (db.prepare("SELECT count(*) AS n FROM events WHERE conversation_id = ? AND type = 'message.created'").get(convs[0].id) as { n: number }).n);
+      const created = (await queryOne<{ n: number }>(roost, "SELECT count(*) AS n FROM events WHERE conversation_id = ? AND type = 'message.created'", [convs[0].id]))!.n;
       expect(created).toBe(1);
     });
 
     it('answers malformed JSON and non-object bodies with 400 and stores nothing', async () => {
       const conversations = await totalConversations(api);
-      const events = countEvents(roost.dbPath);
+      const events = await countEvents(roost);
       for (const body of ['{"number": "+31', 'not json at all', '[1,2,3]', '"a string"', '42', 'null', '']) {
         const res = await postInbound(sb.inboundUrl, body, { 'sb-signing-secret': SIGNING_SECRET });
         expectError(res, 400, 21);
       }
       expect(await totalConversations(api)).toBe(conversations);
-      expect(countEvents(roost.dbPath)).toBe(events);
+      expect(await countEvents(roost)).toBe(events);
     });
 
     it('answers 404 for an unknown or malformed channel id', async () => {
@@ -323,7 +322,7 @@ describe('sendblue channel (end to end)', () => {
       expect(read.json.error).toBeUndefined();
 
       // One message.updated per real change, none for the stale SENT.
-      expect(updatedStatusesOf(roost.dbPath, conv.id, message.id)).toEqual(['pending', 'sent', 'delivered', 'read']);
+      expect(await updatedStatusesOf(roost, conv.id, message.id)).toEqual(['pending', 'sent', 'delivered', 'read']);
       // The message went out once.
       expect(script.requestsTo(to)).toHaveLength(1);
     });
@@ -346,11 +345,11 @@ describe('sendblue channel (end to end)', () => {
       const id = res.json.id as string;
       await sentTo(to);
       // Wait until the send worker has recorded the outcome (its job is gone).
-      await eventually(async () => withDb(roost.dbPath, (db) => db.prepare('SELECT 1 FROM send_jobs WHERE message_id = ?').get(id) === undefined));
+      await eventually(() => sendJobDone(roost, id));
       expect(callback?.status).toBe(200);
       const m = await api('GET', `/v1/messages/${id}`);
       // The history shows any step backwards: only the callback's change may be recorded.
-      expect(updatedStatusesOf(roost.dbPath, m.json.conversationId, id)).toEqual(['delivered']);
+      expect(await updatedStatusesOf(roost, m.json.conversationId, id)).toEqual(['delivered']);
       expect(m.json.status).toBe('delivered');
     });
 
@@ -411,8 +410,7 @@ describe('sendblue channel (end to end)', () => {
       expect(done.error).toBeUndefined();
       const [handle] = script.handles(to);
       expect(handle).toBeDefined();
-      const stored = withDb(roost.dbPath, (db) =>
-        db.prepare('SELECT provider_message_id AS p, status FROM messages WHERE id = ?').get(id) as { p: string | null; status: string });
+      const stored = await queryOne<{ p: string | null; status: string }>(roost, 'SELECT provider_message_id AS p, status FROM messages WHERE id = ?', [id]);
       expect(stored).toEqual({ p: handle, status: 'pending' });
       expect(script.requestsTo(to)).toHaveLength(2);
     });
@@ -499,7 +497,7 @@ describe('sendblue channel (end to end)', () => {
       expect(res.json).toMatchObject({ id: expect.any(String), status: 'accepted', message: { id: res.json.id, status: 'accepted' } });
       const delivered = await waitForStatus(testApi, res.json.id, 'delivered');
       expect(delivered.error).toBeUndefined();
-      expect(updatedStatusesOf(roost.dbPath, delivered.conversationId, res.json.id)).toEqual(['sent', 'delivered']);
+      expect(await updatedStatusesOf(roost, delivered.conversationId, res.json.id)).toEqual(['sent', 'delivered']);
       await sleep(200);
       expect(script.requestsTo(to)).toHaveLength(0);
       expect(fake.requests.some((r) => JSON.stringify(r.body).includes(to.slice(1)))).toBe(false);

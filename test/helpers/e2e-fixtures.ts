@@ -1,14 +1,21 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { expect } from 'vitest';
 import { messageResponse } from './fake-sendblue.js';
 import type { FakeResponse, FakeSendblue, RecordedRequest, Responder } from './fake-sendblue.js';
 import { eventually } from './roost-process.js';
 import type { RoostProcess, apiClient } from './roost-process.js';
 
-/** Helpers shared by the end-to-end suites. Everything here talks to the real process over HTTP or reads its database file. */
+/**
+ * Helpers shared by the end-to-end suites. Everything here talks to the real process over
+ * HTTP or reads its database (SQLite or PostgreSQL, whichever the suite runs on).
+ */
+
+const execFileAsync = promisify(execFile);
 
 export const BIN = resolve(import.meta.dirname, '../../bin/roost.js');
 
@@ -156,34 +163,72 @@ export async function waitForStatus(api: Api, messageId: string, status: string,
   }
 }
 
-export interface WorkspaceKeys {
-  id: string;
-  name: string;
-  liveKey: string;
-  testKey: string;
-  signingKey: string;
+// ---------------------------------------------------------------------------------------
+// The server's database, on either engine. Every helper takes the RoostProcess (or just its
+// ROOST_DATABASE_URL), so the same test reads SQLite in e2e-sqlite and PostgreSQL in
+// e2e-postgres.
+
+/** Where the server keeps its data: a RoostProcess, or its ROOST_DATABASE_URL. */
+export type DbTarget = Pick<RoostProcess, 'databaseUrl'> | string;
+
+const databaseUrlOf = (target: DbTarget): string => (typeof target === 'string' ? target : target.databaseUrl);
+
+/** The file of a `sqlite:` URL, read as Roost's config reads it (`sqlite:///abs` too). */
+function sqlitePathOf(url: string): string {
+  return resolve(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
 }
 
-/** `roost workspace create --name N` against the running server's database file. */
-export function createWorkspace(roost: RoostProcess, name: string): WorkspaceKeys {
-  const out = execFileSync(process.execPath, [BIN, 'workspace', 'create', '--name', name], {
-    env: { PATH: process.env.PATH ?? '', ROOST_DATABASE_URL: `sqlite:${roost.dbPath}`, ROOST_LOG_LEVEL: 'warn' },
-    encoding: 'utf8',
-    timeout: 15_000,
-  });
-  const parsed = JSON.parse(out) as WorkspaceKeys;
-  expect(parsed).toMatchObject({ name, liveKey: expect.any(String), testKey: expect.any(String), signingKey: expect.any(String) });
-  return parsed;
+/** `?` placeholders as PostgreSQL's `$1..$n` (a `?` inside a quoted literal or identifier is kept). */
+export function toPostgresPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\?/g, (m) => (m === '?' ? `$${++n}` : m));
 }
 
-/** Runs `fn` with a read-only handle on the server's SQLite file. */
-export function withDb<T>(dbPath: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
+/** BIGINT (epoch ms, counts) as JS numbers on PostgreSQL too, as Roost's own store reads them. */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/**
+ * Runs one read-only query against the server's database and returns its rows. Write the
+ * SQL with `?` placeholders; on PostgreSQL they become `$1..$n`, and BIGINT values
+ * (count(*) included) come back as numbers, as on SQLite. SQLite is opened read-only per
+ * call; PostgreSQL gets one short-lived connection per call, so nothing outlives the
+ * query (the throwaway database can be dropped at any time).
+ */
+export async function queryDb<T = Record<string, unknown>>(target: DbTarget, sql: string, params: unknown[] = []): Promise<T[]> {
+  const url = databaseUrlOf(target);
+  if (url.startsWith('sqlite:')) {
+    const db = new Database(sqlitePathOf(url), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).all(...params) as T[];
+    } finally {
+      db.close();
+    }
   }
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error(`queryDb: unsupported database URL ${url}`);
+  const client = new pg.Client({ connectionString: url, types: pgTypes });
+  await client.connect();
+  try {
+    return (await client.query(toPostgresPlaceholders(sql), params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The first row of a query, or undefined. */
+export async function queryOne<T = Record<string, unknown>>(target: DbTarget, sql: string, params: unknown[] = []): Promise<T | undefined> {
+  return (await queryDb<T>(target, sql, params))[0];
+}
+
+/** `SELECT count(*)` of `table`, optionally only the rows whose `column` equals `value`. */
+export async function countRows(target: DbTarget, table: string, column?: string, value?: unknown): Promise<number> {
+  const where = column === undefined ? '' : ` WHERE ${column} = ?`;
+  const row = await queryOne<{ n: number | string }>(target, `SELECT count(*) AS n FROM ${table}${where}`, column === undefined ? [] : [value]);
+  return Number(row?.n ?? 0);
 }
 
 export interface StoredEvent {
@@ -192,22 +237,51 @@ export interface StoredEvent {
   payload: string;
 }
 
-export function eventsOfConversation(dbPath: string, conversationId: string): StoredEvent[] {
-  return withDb(dbPath, (db) =>
-    db.prepare('SELECT type, conversation_id, payload FROM events WHERE conversation_id = ? ORDER BY id').all(conversationId) as StoredEvent[]);
+/** The committed events of one conversation, in commit order. */
+export function eventsOfConversation(target: DbTarget, conversationId: string): Promise<StoredEvent[]> {
+  return queryDb<StoredEvent>(target, 'SELECT type, conversation_id, payload FROM events WHERE conversation_id = ? ORDER BY id', [conversationId]);
 }
 
-export function countEvents(dbPath: string): number {
-  return withDb(dbPath, (db) => (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n);
-}
+/** Every committed event, of every workspace. */
+export const countEvents = (target: DbTarget): Promise<number> => countRows(target, 'events');
 
 /** The statuses carried by `message.updated` events about one message, in commit order. */
-export function updatedStatusesOf(dbPath: string, conversationId: string, messageId: string): string[] {
-  return eventsOfConversation(dbPath, conversationId)
+export async function updatedStatusesOf(target: DbTarget, conversationId: string, messageId: string): Promise<string[]> {
+  return (await eventsOfConversation(target, conversationId))
     .filter((e) => e.type === 'message.updated')
     .map((e) => JSON.parse(e.payload) as { message: { id: string; status: string } })
     .filter((p) => p.message.id === messageId)
     .map((p) => p.message.status);
+}
+
+/** The provider's id stored for a message: null before the hand-off, undefined when there is no such message. */
+export async function providerIdOf(target: DbTarget, messageId: string): Promise<string | null | undefined> {
+  return (await queryOne<{ p: string | null }>(target, 'SELECT provider_message_id AS p FROM messages WHERE id = ?', [messageId]))?.p;
+}
+
+/** True once the send worker has recorded the outcome of a message's send (its job is gone). */
+export async function sendJobDone(target: DbTarget, messageId: string): Promise<boolean> {
+  return (await countRows(target, 'send_jobs', 'message_id', messageId)) === 0;
+}
+
+export interface WorkspaceKeys {
+  id: string;
+  name: string;
+  liveKey: string;
+  testKey: string;
+  signingKey: string;
+}
+
+/** `roost workspace create --name N` against the running server's database, on either engine. */
+export async function createWorkspace(target: DbTarget, name: string): Promise<WorkspaceKeys> {
+  const { stdout } = await execFileAsync(process.execPath, [BIN, 'workspace', 'create', '--name', name], {
+    env: { PATH: process.env.PATH ?? '', ROOST_DATABASE_URL: databaseUrlOf(target), ROOST_LOG_LEVEL: 'warn' },
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  const parsed = JSON.parse(stdout) as WorkspaceKeys;
+  expect(parsed).toMatchObject({ name, liveKey: expect.any(String), testKey: expect.any(String), signingKey: expect.any(String) });
+  return parsed;
 }
 
 /**

@@ -417,7 +417,8 @@ const W = {
     WHERE id = (SELECT id FROM deliveries WHERE webhook_id = $2 AND conversation_id = $3 AND state = 'queued' ORDER BY id LIMIT 1)
     AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = $2 AND conversation_id = $3 AND state = 'pending')`),
   setWebhookHealth: stmt('setWebhookHealth', 'UPDATE webhooks SET first_failure_at = $1 WHERE id = $2'),
-  disableWebhook: stmt('disableWebhook', `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2 WHERE id = $3`),
+  disableWebhook: stmt('disableWebhook', `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2
+    WHERE id = $3 AND status = 'enabled' RETURNING id`),
   failedChains: stmt('failedChains', `SELECT DISTINCT conversation_id FROM deliveries
     WHERE workspace_id = $1 AND webhook_id = $2 AND state = 'failed' AND created_at >= $3 ORDER BY conversation_id`),
   rememberReplayKey: stmt('rememberReplayKey', `INSERT INTO inbound_replay_keys (channel_id, key, expires_at) VALUES ($1, $2, $3)
@@ -530,7 +531,7 @@ function transactional(client: PoolClient): Tx {
     },
     retryDelivery: async (id, nextAt, statusCode, error, now) => void (await W.retryDelivery(db, nextAt, statusCode, error, now, id)),
     setWebhookHealth: async (id, firstFailureAt) => void (await W.setWebhookHealth(db, firstFailureAt, id)),
-    disableWebhook: async (id, reason, now) => void (await W.disableWebhook(db, reason, now, id)),
+    disableWebhook: async (id, reason, now) => (await W.disableWebhook(db, reason, now, id)).length === 1,
     async recoverDeliveries(ws, webhookId, since, now) {
       const chains = await W.failedChains(db, ws, webhookId, since);
       for (const c of chains) await W.chainLock(db, webhookId, c.conversation_id);

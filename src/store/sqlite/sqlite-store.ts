@@ -436,9 +436,7 @@ export class SqliteStore implements Store {
     setWebhookHealth: async (id: WebhookId, firstFailureAt: number | null) => {
       this.#s.setWebhookHealth.run(firstFailureAt, id);
     },
-    disableWebhook: async (id: WebhookId, reason: string, now: number) => {
-      this.#s.disableWebhook.run(reason, now, id);
-    },
+    disableWebhook: async (id: WebhookId, reason: string, now: number) => this.#s.disableWebhook.run(reason, now, id).changes === 1,
     recoverDeliveries: async (ws: WorkspaceId, webhookId: WebhookId, since: number, now: number) => {
       const chains = this.#s.failedChains.all(ws, webhookId, since) as Array<{ conversation_id: string }>;
       const n = this.#s.recoverDeliveries.run(now, now, ws, webhookId, since).changes;
@@ -589,7 +587,7 @@ function prepare(db: Database.Database) {
     deleteWebhookDeliveries: p('DELETE FROM deliveries WHERE webhook_id = ?'),
     matchingWebhooks: p(`SELECT * FROM webhooks WHERE workspace_id = ? AND status = 'enabled' AND (channel_id IS NULL OR channel_id = ?)`),
     setWebhookHealth: p('UPDATE webhooks SET first_failure_at = ? WHERE id = ?'),
-    disableWebhook: p(`UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`),
+    disableWebhook: p(`UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 'enabled'`),
 
     chainOpen: p(`SELECT 1 FROM deliveries WHERE webhook_id = ? AND conversation_id = ? AND state IN ('queued','pending') LIMIT 1`),
     insertDelivery: p(`INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event_type, conversation_id, state,
