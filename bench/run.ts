@@ -7,7 +7,7 @@ import { ingest } from './scenarios/ingest.js';
 import type { Engine } from './lib/setup.js';
 
 /**
- * `npm run bench [-- --engine sqlite|postgres] [--seconds N] [--only ingest,e2e,fanout,history]`
+ * `npm run bench [-- --engine sqlite|postgres] [--seconds N] [--only ingest,e2e,fanout,history] [--nodes N]`
  * Runs every scenario against the real `roost` process on loopback, each bounded in time,
  * and prints one table. Results are also written to bench/results/.
  */
@@ -20,6 +20,8 @@ const engine = arg('engine', 'sqlite') as Engine;
 if (engine !== 'sqlite' && engine !== 'postgres') throw new Error('--engine must be sqlite or postgres');
 const seconds = Number(arg('seconds', '10'));
 const only = new Set(arg('only', 'ingest,e2e,fanout,history').split(','));
+const nodes = Number(arg('nodes', '1'));
+if (nodes > 1 && engine !== 'postgres') throw new Error('--nodes > 1 needs --engine postgres (one SQLite file has one node)');
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 const rows: string[][] = [];
@@ -30,11 +32,11 @@ const out: Record<string, unknown> = {
 let peak = 0;
 
 if (only.has('ingest')) {
-  const r = await ingest(engine, seconds);
+  const r = await ingest(engine, seconds, nodes);
   out.ingest = r;
   peak = Math.max(peak, r.peakRssMb);
   rows.push(['1 ingest (bare node:http)', `${fmt(r.baseline.rps, 0)} req/s`, fmt(r.baseline.latency.p50), fmt(r.baseline.latency.p99), fmt(r.baseline.latency.p999), '']);
-  rows.push(['1 ingest (roost, durable ack)', `${fmt(r.roost.rps, 0)} msg/s`, fmt(r.roost.latency.p50), fmt(r.roost.latency.p99), fmt(r.roost.latency.p999),
+  rows.push([`1 ingest (roost${nodes > 1 ? ` × ${nodes} nodes` : ''}, durable ack)`, `${fmt(r.roost.rps, 0)} msg/s`, fmt(r.roost.latency.p50), fmt(r.roost.latency.p99), fmt(r.roost.latency.p999),
     `${fmt(r.ratio * 100, 0)}% of ceiling; errors ${r.roost.errors + r.roost.non2xx}`]);
   rows.push(['5 start to ready', `${fmt(r.readyMs, 0)} ms`, '', '', '', '']);
 }
