@@ -62,19 +62,26 @@ async function serve(): Promise<number> {
   // line with SIGTERM always gets a graceful stop.
   const stopped = new Promise<number>((resolve) => {
     let signals = 0;
-    const shutdown = (signal: string) => {
+    const shutdown = (signal: string, code = 0) => {
       if (++signals > 1) {
         log.warn({ signal }, 'second signal: exiting now');
         process.exit(1);
       }
       log.info({ signal }, 'shutting down');
-      roost.stop().then(() => resolve(0), (err) => {
+      roost.stop().then(() => resolve(code), (err) => {
         log.error({ err }, 'shutdown failed');
         resolve(1);
       });
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
+    // Every state change is in the database, so a stray rejection is logged and serving
+    // goes on; an uncaught exception leaves the process in an unknown state: drain and exit.
+    process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
+    process.once('uncaughtException', (err) => {
+      log.fatal({ err }, 'uncaught exception: shutting down');
+      shutdown('uncaughtException', 1);
+    });
   });
 
   const { secrets } = roost;

@@ -1,8 +1,8 @@
 import { mediaOf, textOf } from '../../domain/content.js';
-import type { MessageError } from '../../domain/records.js';
-import { HttpFailure } from '../../net/http-client.js';
 import type { HttpClient, HttpResponse } from '../../net/http-client.js';
 import type { OutboundRequest, SendOutcome } from '../connector.js';
+import { JSON_HEADERS, jsonObject } from '../shared/json.js';
+import { failedOutcome, isSuccessStatus, refusedOutcome, retryOutcome, sendRequest } from '../shared/send-outcome.js';
 import { configOf } from './settings.js';
 import { sendblueError } from './status-map.js';
 
@@ -13,7 +13,7 @@ export async function sendViaSendblue(req: OutboundRequest, http: HttpClient): P
   const { message, channel, ctx } = req;
   const config = configOf(channel);
   if (!config.apiKeyId || !config.apiSecretKey || !config.fromNumber) {
-    return { kind: 'failed', error: { code: 0, description: 'Sendblue channel is missing its API keys or fromNumber' } };
+    return failedOutcome('Sendblue channel is missing its API keys or fromNumber');
   }
 
   const text = textOf(message.content);
@@ -23,62 +23,20 @@ export async function sendViaSendblue(req: OutboundRequest, http: HttpClient): P
   if (media !== undefined) body.media_url = media.url;
   body.status_callback = ctx.statusCallbackUrl(message.id);
 
-  let res: HttpResponse;
-  try {
-    res = await http.request({
-      url: `${config.baseUrl}/api/send-message`,
-      method: 'POST',
-      headers: {
-        'sb-api-key-id': config.apiKeyId,
-        'sb-api-secret-key': config.apiSecretKey,
-        'content-type': 'application/json',
-        accept: 'application/json',
-      },
-      body: JSON.stringify(body),
-    });
-  } catch (err) {
-    if (err instanceof HttpFailure && err.reason === 'refused_private_address') {
-      return { kind: 'failed', error: { code: 0, description: `Sendblue base URL refused: ${err.message}` } };
-    }
-    const why = err instanceof Error ? err.message : String(err);
-    return { kind: 'retry', error: { code: 0, description: `Sendblue unreachable: ${why}` } };
-  }
-  return outcomeOf(res);
+  const headers = { 'sb-api-key-id': config.apiKeyId, 'sb-api-secret-key': config.apiSecretKey, ...JSON_HEADERS };
+  return sendRequest(
+    'Sendblue',
+    () => http.request({ url: `${config.baseUrl}/api/send-message`, method: 'POST', headers, body: JSON.stringify(body) }),
+    outcomeOf,
+  );
 }
 
 function outcomeOf(res: HttpResponse): SendOutcome {
   const json = jsonObject(res.body);
-  if (res.status >= 200 && res.status < 300) {
-    const status = typeof json.status === 'string' ? json.status.toUpperCase() : '';
-    if (FAILED_STATUSES.has(status)) return { kind: 'failed', error: sendblueError(json, 0, `Sendblue answered status ${status}`) };
-    const handle = json.message_handle;
-    if (typeof handle !== 'string' || handle === '') {
-      return { kind: 'retry', error: { code: 0, description: `Sendblue answered ${res.status} without a message_handle` } };
-    }
-    return { kind: 'accepted', providerMessageId: handle, status: status === 'SENT' ? 'sent' : 'pending' };
-  }
-  const error: MessageError = sendblueError(json, res.status, `Sendblue answered ${res.status}`);
-  if (res.status === 408 || res.status === 429 || res.status >= 500) {
-    const retryAfterMs = retryAfter(res.headers['retry-after']);
-    return retryAfterMs === undefined ? { kind: 'retry', error } : { kind: 'retry', error, retryAfterMs };
-  }
-  return { kind: 'failed', error };
-}
-
-function jsonObject(text: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-/** `Retry-After` as delay-seconds or an HTTP date. */
-function retryAfter(header: string | string[] | undefined): number | undefined {
-  const value = (Array.isArray(header) ? header[0] : header)?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  if (!isSuccessStatus(res.status)) return refusedOutcome(res, sendblueError(json, res.status, `Sendblue answered ${res.status}`));
+  const status = typeof json.status === 'string' ? json.status.toUpperCase() : '';
+  if (FAILED_STATUSES.has(status)) return { kind: 'failed', error: sendblueError(json, 0, `Sendblue answered status ${status}`) };
+  const handle = json.message_handle;
+  if (typeof handle !== 'string' || handle === '') return retryOutcome(`Sendblue answered ${res.status} without a message_handle`);
+  return { kind: 'accepted', providerMessageId: handle, status: status === 'SENT' ? 'sent' : 'pending' };
 }

@@ -1,6 +1,7 @@
 import type { MessageError } from '../../domain/records.js';
-import { HttpFailure } from '../../net/http-client.js';
 import type { HttpClient, HttpResponse } from '../../net/http-client.js';
+import { JSON_HEADERS, isObject } from '../shared/json.js';
+import { errorText } from '../shared/send-outcome.js';
 
 /**
  * Calls one Bot API method: `POST {baseUrl}/bot<token>/<method>` with a JSON body
@@ -12,26 +13,15 @@ export function callBotApi(
   return http.request({
     url: `${baseUrl}/bot${botToken}/${method}`,
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { ...JSON_HEADERS },
     body: JSON.stringify(params),
   });
 }
 
 /** Why a request never got an answer, without the bot token (it sits in the URL path). */
 export function failureText(err: unknown, botToken: string): string {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorText(err);
   return botToken === '' ? text : text.split(botToken).join('<botToken>');
-}
-
-export const isRefusedAddress = (err: unknown): boolean => err instanceof HttpFailure && err.reason === 'refused_private_address';
-
-export function jsonObject(text: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 /** The error of a Bot API answer: `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`. */
@@ -43,16 +33,8 @@ export function telegramError(json: Record<string, unknown>, status: number): Me
   return { code, description };
 }
 
-/** How long Telegram asks us to wait: `parameters.retry_after` (seconds) on a 429, else `Retry-After`. */
-export function retryAfterMs(json: Record<string, unknown>, header: string | string[] | undefined): number | undefined {
-  const params = json.parameters;
-  if (typeof params === 'object' && params !== null) {
-    const seconds = (params as Record<string, unknown>).retry_after;
-    if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  }
-  const value = (Array.isArray(header) ? header[0] : header)?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+/** How long Telegram asks us to wait in the body: `parameters.retry_after` (seconds) on a 429. */
+export function botApiRetryAfterMs(json: Record<string, unknown>): number | undefined {
+  const seconds = isObject(json.parameters) ? json.parameters.retry_after : undefined;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }

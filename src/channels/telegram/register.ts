@@ -1,7 +1,9 @@
 import { missing, RoostError } from '../../domain/errors.js';
 import type { HttpClient, HttpResponse } from '../../net/http-client.js';
 import type { ChannelContext } from '../connector.js';
-import { callBotApi, failureText, jsonObject } from './bot-api.js';
+import { jsonObject } from '../shared/json.js';
+import { isSuccessStatus } from '../shared/send-outcome.js';
+import { callBotApi, failureText } from './bot-api.js';
 import { configOf } from './settings.js';
 
 /** The update kinds Roost turns into messages; Telegram then sends nothing else. */
@@ -33,7 +35,7 @@ export async function registerTelegramWebhook(ctx: ChannelContext, http: HttpCli
     );
   }
   const json = jsonObject(res.body);
-  if (res.status >= 200 && res.status < 300 && json.ok === true) return;
+  if (isSuccessStatus(res.status) && json.ok === true) return;
   if (json.ok === false) {
     const description = typeof json.description === 'string' && json.description !== '' ? json.description.slice(0, 500) : `HTTP ${res.status}`;
     throw new RoostError('invalid_parameter', `Telegram refused setWebhook: ${description}`, 'settings.botToken');

@@ -1,7 +1,9 @@
 import type { Message } from '../../domain/records.js';
 import type { HttpClient, HttpResponse } from '../../net/http-client.js';
 import type { OutboundRequest, SendOutcome } from '../connector.js';
-import { callBotApi, failureText, isRefusedAddress, jsonObject, retryAfterMs, telegramError } from './bot-api.js';
+import { jsonObject } from '../shared/json.js';
+import { failedOutcome, isSuccessStatus, refusedOutcome, retryOutcome, sendRequest } from '../shared/send-outcome.js';
+import { botApiRetryAfterMs, callBotApi, failureText, telegramError } from './bot-api.js';
 import { configOf } from './settings.js';
 
 type Call = { method: string; params: Record<string, unknown> };
@@ -14,21 +16,16 @@ type Call = { method: string; params: Record<string, unknown> };
 export async function sendViaTelegram(req: OutboundRequest, http: HttpClient): Promise<SendOutcome> {
   const { message, channel } = req;
   const config = configOf(channel);
-  if (!config.botToken) return { kind: 'failed', error: { code: 0, description: 'Telegram channel is missing its botToken' } };
+  const botToken = config.botToken;
+  if (!botToken) return failedOutcome('Telegram channel is missing its botToken');
   const call = callFor(message);
-  if (call === undefined) {
-    return { kind: 'failed', error: { code: 0, description: `Telegram cannot send messages of type ${message.type}` } };
-  }
-
-  let res: HttpResponse;
-  try {
-    res = await callBotApi(http, config.baseUrl, config.botToken, call.method, call.params);
-  } catch (err) {
-    const why = failureText(err, config.botToken);
-    if (isRefusedAddress(err)) return { kind: 'failed', error: { code: 0, description: `Telegram base URL refused: ${why}` } };
-    return { kind: 'retry', error: { code: 0, description: `Telegram unreachable: ${why}` } };
-  }
-  return outcomeOf(res, message.to);
+  if (call === undefined) return failedOutcome(`Telegram cannot send messages of type ${message.type}`);
+  return sendRequest(
+    'Telegram',
+    () => callBotApi(http, config.baseUrl, botToken, call.method, call.params),
+    (res) => outcomeOf(res, message.to),
+    (err) => failureText(err, botToken),
+  );
 }
 
 /** A numeric chat id goes out as a number; `@channelusername` as the string it is. */
@@ -55,19 +52,14 @@ function callFor(message: Message): Call | undefined {
 
 function outcomeOf(res: HttpResponse, to: string): SendOutcome {
   const json = jsonObject(res.body);
-  if (res.status >= 200 && res.status < 300 && json.ok === true) {
-    const result = typeof json.result === 'object' && json.result !== null ? (json.result as Record<string, unknown>) : {};
-    const chat = typeof result.chat === 'object' && result.chat !== null ? (result.chat as Record<string, unknown>) : {};
-    if (typeof result.message_id !== 'number' || !Number.isInteger(result.message_id)) {
-      return { kind: 'retry', error: { code: 0, description: `Telegram answered ${res.status} without a message_id` } };
-    }
-    const chatId = typeof chat.id === 'number' && Number.isInteger(chat.id) ? String(chat.id) : to;
-    return { kind: 'accepted', providerMessageId: `${chatId}:${result.message_id}`, status: 'sent' };
+  if (!isSuccessStatus(res.status) || json.ok !== true) {
+    return refusedOutcome(res, telegramError(json, res.status), { retryAfterMs: botApiRetryAfterMs(json) });
   }
-  const error = telegramError(json, res.status);
-  if (res.status === 408 || res.status === 429 || res.status >= 500) {
-    const wait = retryAfterMs(json, res.headers['retry-after']);
-    return wait === undefined ? { kind: 'retry', error } : { kind: 'retry', error, retryAfterMs: wait };
+  const result = typeof json.result === 'object' && json.result !== null ? (json.result as Record<string, unknown>) : {};
+  const chat = typeof result.chat === 'object' && result.chat !== null ? (result.chat as Record<string, unknown>) : {};
+  if (typeof result.message_id !== 'number' || !Number.isInteger(result.message_id)) {
+    return retryOutcome(`Telegram answered ${res.status} without a message_id`);
   }
-  return { kind: 'failed', error };
+  const chatId = typeof chat.id === 'number' && Number.isInteger(chat.id) ? String(chat.id) : to;
+  return { kind: 'accepted', providerMessageId: `${chatId}:${result.message_id}`, status: 'sent' };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { invalid, missing } from '../../domain/errors.js';
 import type { Channel } from '../../domain/records.js';
 import type { SettingsInput } from '../connector.js';
+import { httpBaseUrl, isUnset, picker, rejectUnknownKeys, requiredMatch } from '../shared/settings-fields.js';
 
 export const DEFAULT_BASE_URL = 'https://api.telegram.org';
 const KNOWN_KEYS = new Set(['botToken', 'secretToken', 'baseUrl', 'registerWebhook']);
@@ -42,31 +43,20 @@ export const generateSecretToken = (): string => randomBytes(32).toString('base6
  * then the operator calls setWebhook and must choose the token, since secrets are write-only.
  */
 export function parseTelegramSettings(input: Record<string, unknown>, previous?: SettingsInput): SettingsInput {
-  for (const key of Object.keys(input)) {
-    if (!KNOWN_KEYS.has(key)) throw invalid(`settings.${key}`, 'is not a Telegram setting');
-  }
-  const given = (key: string) => key in input && input[key] !== undefined;
-  const pick = (key: string, from: 'settings' | 'secrets'): unknown => (given(key) ? input[key] : previous?.[from][key]);
+  rejectUnknownKeys(input, KNOWN_KEYS, 'Telegram');
+  const pick = picker(input, previous);
 
-  const botToken = pick('botToken', 'secrets');
-  if (botToken === undefined || botToken === null || botToken === '') throw missing('settings.botToken');
-  if (typeof botToken !== 'string' || !BOT_TOKEN.test(botToken)) {
-    throw invalid('settings.botToken', 'must be a Telegram bot token (<bot id>:<secret>, as BotFather gives it)');
-  }
+  const botToken = requiredMatch(
+    'botToken', pick('botToken', 'secrets'), BOT_TOKEN, 'must be a Telegram bot token (<bot id>:<secret>, as BotFather gives it)',
+  );
   const registerWebhook = booleanOf('registerWebhook', pick('registerWebhook', 'settings'));
-  const baseUrl = httpBaseUrl('baseUrl', pick('baseUrl', 'settings'));
+  const baseUrl = httpBaseUrl('baseUrl', pick('baseUrl', 'settings'), DEFAULT_BASE_URL);
 
-  const rawSecret = given('secretToken') ? input.secretToken : previous?.secrets.secretToken;
-  let secretToken: string;
-  if (rawSecret === undefined || rawSecret === null || rawSecret === '') {
-    if (!registerWebhook) throw missing('settings.secretToken');
-    secretToken = generateSecretToken();
-  } else {
-    if (typeof rawSecret !== 'string' || !SECRET_TOKEN.test(rawSecret)) {
-      throw invalid('settings.secretToken', 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -');
-    }
-    secretToken = rawSecret;
-  }
+  // Unset, it is generated; unless the operator registers the webhook, and so must know it.
+  const rawSecret = pick('secretToken', 'secrets');
+  const secretToken = isUnset(rawSecret) && registerWebhook
+    ? generateSecretToken()
+    : requiredMatch('secretToken', rawSecret, SECRET_TOKEN, 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -');
   return { settings: { baseUrl, registerWebhook }, secrets: { botToken, secretToken } };
 }
 
@@ -74,20 +64,4 @@ function booleanOf(key: string, value: unknown): boolean {
   if (value === undefined || value === null) return true;
   if (typeof value !== 'boolean') throw invalid(`settings.${key}`, 'must be a boolean');
   return value;
-}
-
-function httpBaseUrl(key: string, value: unknown): string {
-  if (value === undefined || value === null || value === '') return DEFAULT_BASE_URL;
-  if (typeof value !== 'string' || value.length > 2048) throw invalid(`settings.${key}`, 'must be an http(s) URL');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid(`settings.${key}`, 'must be an http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`settings.${key}`, 'must be an http(s) URL');
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw invalid(`settings.${key}`, 'must not carry credentials, a query or a fragment');
-  }
-  return value.replace(/\/+$/, '');
 }

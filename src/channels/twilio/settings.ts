@@ -2,9 +2,9 @@ import { invalid, missing } from '../../domain/errors.js';
 import { toE164 } from '../../domain/phone.js';
 import type { Channel } from '../../domain/records.js';
 import type { SettingsInput } from '../connector.js';
+import { httpBaseUrl, isUnset, picker, rejectUnknownKeys, requiredMatch, requiredSecret } from '../shared/settings-fields.js';
 
 export const DEFAULT_BASE_URL = 'https://api.twilio.com';
-const MAX_SECRET_LENGTH = 1024;
 const KNOWN_KEYS = new Set(['accountSid', 'authToken', 'fromNumber', 'baseUrl']);
 const ACCOUNT_SID = /^AC[0-9a-f]{32}$/i;
 const WHATSAPP_PREFIX = /^whatsapp:/i;
@@ -48,57 +48,23 @@ export function phoneOfAddress(address: string): string | undefined {
  * optional key and is refused for a required one.
  */
 export function parseTwilioSettings(input: Record<string, unknown>, previous?: SettingsInput): SettingsInput {
-  for (const key of Object.keys(input)) {
-    if (!KNOWN_KEYS.has(key)) throw invalid(`settings.${key}`, 'is not a Twilio setting');
-  }
-  const pick = (key: string, from: 'settings' | 'secrets'): unknown =>
-    key in input && input[key] !== undefined ? input[key] : previous?.[from][key];
+  rejectUnknownKeys(input, KNOWN_KEYS, 'Twilio');
+  const pick = picker(input, previous);
 
-  const accountSid = accountSidOf('accountSid', pick('accountSid', 'settings'));
+  const accountSid = requiredMatch(
+    'accountSid', pick('accountSid', 'settings'), ACCOUNT_SID, 'must be a Twilio Account SID (AC followed by 32 hexadecimal digits)',
+  );
   const authToken = requiredSecret('authToken', pick('authToken', 'secrets'));
   const fromNumber = sender('fromNumber', pick('fromNumber', 'settings'));
-  const baseUrl = httpBaseUrl('baseUrl', pick('baseUrl', 'settings'));
+  const baseUrl = httpBaseUrl('baseUrl', pick('baseUrl', 'settings'), DEFAULT_BASE_URL);
   return { settings: { accountSid, fromNumber, baseUrl }, secrets: { authToken } };
-}
-
-function accountSidOf(key: string, value: unknown): string {
-  if (value === undefined || value === null || value === '') throw missing(`settings.${key}`);
-  if (typeof value !== 'string' || !ACCOUNT_SID.test(value)) {
-    throw invalid(`settings.${key}`, 'must be a Twilio Account SID (AC followed by 32 hexadecimal digits)');
-  }
-  return value;
-}
-
-function requiredSecret(key: string, value: unknown): string {
-  if (value === undefined || value === null || value === '') throw missing(`settings.${key}`);
-  if (typeof value !== 'string') throw invalid(`settings.${key}`, 'must be a string');
-  if (value.trim() !== value || value.length > MAX_SECRET_LENGTH) {
-    throw invalid(`settings.${key}`, `must be at most ${MAX_SECRET_LENGTH} characters without surrounding spaces`);
-  }
-  return value;
 }
 
 /** `+E164` (SMS/MMS) or `whatsapp:+E164` (WhatsApp sender), normalised. */
 function sender(key: string, value: unknown): string {
-  if (value === undefined || value === null || value === '') throw missing(`settings.${key}`);
+  if (isUnset(value)) throw missing(`settings.${key}`);
   if (typeof value !== 'string') throw invalid(`settings.${key}`, 'must be a phone number in E.164 format, or whatsapp:+E164');
   const e164 = phoneOfAddress(value);
   if (e164 === undefined) throw invalid(`settings.${key}`, 'must be a phone number in E.164 format, or whatsapp:+E164');
   return WHATSAPP_PREFIX.test(value.trim()) ? `whatsapp:${e164}` : e164;
-}
-
-function httpBaseUrl(key: string, value: unknown): string {
-  if (value === undefined || value === null || value === '') return DEFAULT_BASE_URL;
-  if (typeof value !== 'string' || value.length > 2048) throw invalid(`settings.${key}`, 'must be an http(s) URL');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid(`settings.${key}`, 'must be an http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`settings.${key}`, 'must be an http(s) URL');
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw invalid(`settings.${key}`, 'must not carry credentials, a query or a fragment');
-  }
-  return value.replace(/\/+$/, '');
 }

@@ -1,8 +1,9 @@
 import type { Media, MessageContent } from '../../domain/content.js';
 import type { Message, MessageError } from '../../domain/records.js';
-import { HttpFailure } from '../../net/http-client.js';
 import type { HttpClient, HttpResponse } from '../../net/http-client.js';
 import type { OutboundRequest, SendOutcome } from '../connector.js';
+import { JSON_HEADERS, jsonObject } from '../shared/json.js';
+import { failedOutcome, isSuccessStatus, isTransientStatus, refusedOutcome, retryOutcome, sendRequest } from '../shared/send-outcome.js';
 import { opaqueDataFor } from './opaque-data.js';
 import { configOf } from './settings.js';
 import { TRANSIENT_CODES, metaError } from './status-map.js';
@@ -16,9 +17,7 @@ type Obj = Record<string, unknown>;
 export async function sendViaWhatsApp(req: OutboundRequest, http: HttpClient): Promise<SendOutcome> {
   const { message, channel, ctx } = req;
   const config = configOf(channel);
-  if (!config.phoneNumberId || !config.accessToken) {
-    return { kind: 'failed', error: { code: 0, description: 'WhatsApp channel is missing its phoneNumberId or accessToken' } };
-  }
+  if (!config.phoneNumberId || !config.accessToken) return failedOutcome('WhatsApp channel is missing its phoneNumberId or accessToken');
   const payload = payloadOf(message);
   if ('error' in payload) return { kind: 'failed', error: payload.error };
   const body = {
@@ -30,26 +29,9 @@ export async function sendViaWhatsApp(req: OutboundRequest, http: HttpClient): P
     biz_opaque_callback_data: opaqueDataFor(ctx, message.id),
   };
 
-  let res: HttpResponse;
-  try {
-    res = await http.request({
-      url: `${config.baseUrl}/${encodeURIComponent(config.phoneNumberId)}/messages`,
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${config.accessToken}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
-      },
-      body: JSON.stringify(body),
-    });
-  } catch (err) {
-    if (err instanceof HttpFailure && err.reason === 'refused_private_address') {
-      return { kind: 'failed', error: { code: 0, description: `WhatsApp base URL refused: ${err.message}` } };
-    }
-    const why = err instanceof Error ? err.message : String(err);
-    return { kind: 'retry', error: { code: 0, description: `WhatsApp unreachable: ${why}` } };
-  }
-  return outcomeOf(res);
+  const headers = { authorization: `Bearer ${config.accessToken}`, ...JSON_HEADERS };
+  const url = `${config.baseUrl}/${encodeURIComponent(config.phoneNumberId)}/messages`;
+  return sendRequest('WhatsApp', () => http.request({ url, method: 'POST', headers, body: JSON.stringify(body) }), outcomeOf);
 }
 
 /** The `type` and its object for one Roost message. */
@@ -112,36 +94,13 @@ function templateOf(hsm: Record<string, unknown>): { fields: Obj } | { error: Me
 
 function outcomeOf(res: HttpResponse): SendOutcome {
   const json = jsonObject(res.body);
-  if (res.status >= 200 && res.status < 300) {
+  if (isSuccessStatus(res.status)) {
     const [first] = Array.isArray(json.messages) ? json.messages : [];
     const id = typeof first === 'object' && first !== null ? (first as Obj).id : undefined;
-    if (typeof id !== 'string' || id === '') {
-      return { kind: 'retry', error: { code: 0, description: `WhatsApp answered ${res.status} without a message id` } };
-    }
+    if (typeof id !== 'string' || id === '') return retryOutcome(`WhatsApp answered ${res.status} without a message id`);
     return { kind: 'accepted', providerMessageId: id, status: 'accepted' };
   }
   const err = typeof json.error === 'object' && json.error !== null ? (json.error as Obj) : {};
   const error = metaError(err, res.status, `WhatsApp answered ${res.status}`);
-  const transient = res.status === 408 || res.status === 429 || res.status >= 500 || TRANSIENT_CODES.has(error.code);
-  if (!transient) return { kind: 'failed', error };
-  const retryAfterMs = retryAfter(res.headers['retry-after']);
-  return retryAfterMs === undefined ? { kind: 'retry', error } : { kind: 'retry', error, retryAfterMs };
-}
-
-function jsonObject(text: string): Obj {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {};
-  } catch {
-    return {};
-  }
-}
-
-/** `Retry-After` as delay-seconds or an HTTP date. */
-function retryAfter(header: string | string[] | undefined): number | undefined {
-  const value = (Array.isArray(header) ? header[0] : header)?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return refusedOutcome(res, error, { transient: isTransientStatus(res.status) || TRANSIENT_CODES.has(error.code) });
 }

@@ -1,10 +1,9 @@
 import { invalid, missing } from '../../domain/errors.js';
-import { toE164 } from '../../domain/phone.js';
 import type { Channel } from '../../domain/records.js';
 import type { SettingsInput } from '../connector.js';
+import { httpBaseUrl, isUnset, optionalPhone, picker, rejectUnknownKeys, requiredSecret } from '../shared/settings-fields.js';
 
 export const DEFAULT_BASE_URL = 'https://graph.facebook.com/v21.0';
-const MAX_SECRET_LENGTH = 1024;
 const SECRET_KEYS = ['accessToken', 'appSecret', 'verifyToken'] as const;
 const KNOWN_KEYS = new Set(['phoneNumberId', 'fromNumber', 'baseUrl', ...SECRET_KEYS]);
 
@@ -38,15 +37,12 @@ export function configOf(channel: Channel): WhatsAppConfig {
  * optional key and is refused for a required one.
  */
 export function parseWhatsAppSettings(input: Record<string, unknown>, previous?: SettingsInput): SettingsInput {
-  for (const key of Object.keys(input)) {
-    if (!KNOWN_KEYS.has(key)) throw invalid(`settings.${key}`, 'is not a WhatsApp setting');
-  }
-  const pick = (key: string, from: 'settings' | 'secrets'): unknown =>
-    key in input && input[key] !== undefined ? input[key] : previous?.[from][key];
+  rejectUnknownKeys(input, KNOWN_KEYS, 'WhatsApp');
+  const pick = picker(input, previous);
 
   const phoneNumberId = phoneNumberIdOf('phoneNumberId', pick('phoneNumberId', 'settings'));
   const fromNumber = optionalPhone('fromNumber', pick('fromNumber', 'settings'));
-  const baseUrl = httpBaseUrl('baseUrl', pick('baseUrl', 'settings'));
+  const baseUrl = httpBaseUrl('baseUrl', pick('baseUrl', 'settings'), DEFAULT_BASE_URL);
   const secrets: Record<string, string> = {};
   for (const key of SECRET_KEYS) secrets[key] = requiredSecret(key, pick(key, 'secrets'));
 
@@ -57,40 +53,8 @@ export function parseWhatsAppSettings(input: Record<string, unknown>, previous?:
 
 /** Meta's phone number ID: digits, given as a string (or a safe integer). */
 function phoneNumberIdOf(key: string, value: unknown): string {
-  if (value === undefined || value === null || value === '') throw missing(`settings.${key}`);
+  if (isUnset(value)) throw missing(`settings.${key}`);
   const text = typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? String(value) : value;
   if (typeof text !== 'string' || !/^\d{1,32}$/.test(text)) throw invalid(`settings.${key}`, 'must be the numeric WhatsApp phone number ID');
   return text;
-}
-
-function optionalPhone(key: string, value: unknown): string | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const e164 = typeof value === 'string' ? toE164(value) : undefined;
-  if (e164 === undefined) throw invalid(`settings.${key}`, 'must be a phone number in E.164 format');
-  return e164;
-}
-
-function requiredSecret(key: string, value: unknown): string {
-  if (value === undefined || value === null || value === '') throw missing(`settings.${key}`);
-  if (typeof value !== 'string') throw invalid(`settings.${key}`, 'must be a string');
-  if (value.trim() !== value || value.length > MAX_SECRET_LENGTH) {
-    throw invalid(`settings.${key}`, `must be at most ${MAX_SECRET_LENGTH} characters without surrounding spaces`);
-  }
-  return value;
-}
-
-function httpBaseUrl(key: string, value: unknown): string {
-  if (value === undefined || value === null || value === '') return DEFAULT_BASE_URL;
-  if (typeof value !== 'string' || value.length > 2048) throw invalid(`settings.${key}`, 'must be an http(s) URL');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid(`settings.${key}`, 'must be an http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`settings.${key}`, 'must be an http(s) URL');
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw invalid(`settings.${key}`, 'must not carry credentials, a query or a fragment');
-  }
-  return value.replace(/\/+$/, '');
 }

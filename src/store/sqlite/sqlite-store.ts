@@ -103,7 +103,11 @@ export class SqliteStore implements Store {
       c.commit.run();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
-      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      try {
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      } catch {
+        // SQLite already rolled back; every callback of the batch is rejected below.
+      }
       for (const item of batch) item.reject(error);
       this.#afterFlush();
       return;
