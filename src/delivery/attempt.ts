@@ -1,6 +1,7 @@
 import type { ClaimedDelivery } from '../store/store.js';
 import type { HttpClient } from '../net/http-client.js';
 import { HttpFailure } from '../net/http-client.js';
+import { parseRetryAfter } from '../net/retry-after.js';
 import { JWT_HEADER_NAME, signMessageBirdJwt } from './signing/messagebird-jwt.js';
 import { LEGACY_SIGNATURE_HEADER, LEGACY_TIMESTAMP_HEADER, signMessageBirdLegacy } from './signing/messagebird-legacy.js';
 import { signStandardWebhook } from './signing/standard-webhooks.js';
@@ -77,14 +78,4 @@ function excerptOf(body: string): string {
   return buf.subarray(0, end).toString('utf8');
 }
 
-const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i;
-
-/** `Retry-After` as delay-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
-  const v = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (v === undefined || v === '') return undefined;
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  if (!HTTP_DATE.test(v)) return undefined; // Date.parse would read nearly anything as a date
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
+export { parseRetryAfter };

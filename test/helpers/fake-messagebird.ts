@@ -1,11 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { signMessageBirdJwt } from '../../src/delivery/signing/messagebird-jwt.js';
 import { signMessageBirdLegacy } from '../../src/delivery/signing/messagebird-legacy.js';
+import { bodyField, jsonRequest, startFakeProvider, webhookAnswerOf } from './fake-provider.js';
+import type { FakeApi, FakeResponse, JsonRequest, ResponderOf, WebhookAnswer } from './fake-provider.js';
 
 /**
  * A stand-in for conversations.messagebird.com/v1 on 127.0.0.1: records every request and
@@ -14,27 +13,10 @@ import { signMessageBirdLegacy } from '../../src/delivery/signing/messagebird-le
  * SMS status reports, sent to a channel's inbound URL.
  */
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  /** The parsed JSON body, or the raw text when it is not JSON. */
-  body: unknown;
-}
-
-export interface FakeResponse {
-  status: number;
-  json?: unknown;
-  headers?: Record<string, string>;
-}
-
-export type Responder = (req: RecordedRequest) => FakeResponse | Promise<FakeResponse>;
-
-export interface Answer {
-  status: number;
-  contentType: string;
-  body: string;
-}
+export type { FakeResponse } from './fake-provider.js';
+export type RecordedRequest = JsonRequest;
+export type Responder = ResponderOf<RecordedRequest>;
+export type Answer = WebhookAnswer;
 
 export interface SignOptions {
   /** Signing clock, Unix seconds (default now). */
@@ -43,13 +25,11 @@ export interface SignOptions {
   jti?: string;
 }
 
-export interface FakeMessageBird {
+export interface FakeMessageBird extends FakeApi<RecordedRequest> {
   /** Base URL to give a channel as its `baseUrl` setting (the `/v1` of the real API included). */
   url: string;
-  requests: RecordedRequest[];
   /** The recorded `POST /send` requests. */
   sends(): RecordedRequest[];
-  respondWith(fn: Responder | undefined): void;
   /** Answers used, in order, before the responder. */
   queue(...answers: Array<FakeResponse | Responder>): void;
   /** Like queue, for sends whose `to` is `to` only (used before the shared queue). */
@@ -58,7 +38,6 @@ export interface FakeMessageBird {
   sendsTo(to: string): RecordedRequest[];
   /** The message ids the default answer gave to sends to one recipient, in order. */
   idsFor(to: string): string[];
-  close(): Promise<void>;
 }
 
 export const newMessageBirdId = (): string => randomBytes(16).toString('hex');
@@ -69,12 +48,8 @@ export const messageBirdErrors = (status: number, code: number, description: str
 });
 
 export async function startFakeMessageBird(): Promise<FakeMessageBird> {
-  const requests: RecordedRequest[] = [];
-  const queued: Array<FakeResponse | Responder> = [];
-  const perRecipient = new Map<string, Array<FakeResponse | Responder>>();
   const ids = new Map<string, string[]>();
-  const recipientOf = (req: RecordedRequest) =>
-    typeof req.body === 'object' && req.body !== null ? String((req.body as Record<string, unknown>).to ?? '') : '';
+  const recipientOf = (req: RecordedRequest) => bodyField(req.body, 'to');
   const defaultResponder: Responder = (req) => {
     if (req.headers.authorization === undefined || !String(req.headers.authorization).startsWith('AccessKey ')) {
       return messageBirdErrors(401, 2, 'Request not allowed (incorrect access_key)');
@@ -86,56 +61,25 @@ export async function startFakeMessageBird(): Promise<FakeMessageBird> {
     }
     return messageBirdErrors(404, 20, `no route ${req.method} ${req.path}`);
   };
-  let responder: Responder = defaultResponder;
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = text;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        // keep the raw text
-      }
-      const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-      requests.push(recorded);
-      const next = perRecipient.get(recipientOf(recorded))?.shift() ?? queued.shift() ?? responder;
-      Promise.resolve(typeof next === 'function' ? next(recorded) : next)
-        .then((answer) => {
-          res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-          res.end(answer.json === undefined ? '' : JSON.stringify(answer.json));
-        })
-        .catch((err: unknown) => {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ errors: [{ code: 99, description: String(err), parameter: null }] }));
-        });
-    });
+  const fake = await startFakeProvider<RecordedRequest>({
+    record: jsonRequest,
+    defaultResponder,
+    errorBody: (err) => ({ errors: [{ code: 99, description: String(err), parameter: null }] }),
+    keyOf: recipientOf,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const requests = fake.requests;
 
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${fake.origin}/v1`,
     requests,
     sends: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/send'),
-    respondWith(fn) {
-      responder = fn ?? defaultResponder;
-    },
-    queue(...answers) {
-      queued.push(...answers);
-    },
-    queueFor(to, ...answers) {
-      perRecipient.set(to, [...(perRecipient.get(to) ?? []), ...answers]);
-    },
+    respondWith: fake.respondWith,
+    queue: fake.queue,
+    queueFor: fake.queueFor,
     sendsTo: (to) => requests.filter((r) => r.method === 'POST' && r.path.endsWith('/send') && recipientOf(r) === to),
     idsFor: (to) => ids.get(to) ?? [],
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: fake.close,
   };
 }
 
@@ -163,17 +107,13 @@ export function legacyHeaders(url: string, body: string, signingKey: string, tim
   };
 }
 
-async function answerOf(res: Response): Promise<Answer> {
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text() };
-}
-
 /** POSTs a conversation webhook as MessageBird does: JSON, signed with a fresh JWT unless `headers` say otherwise. */
 export async function postWebhook(
   url: string, payload: unknown, signingKey: string, o: SignOptions & { headers?: Record<string, string> } = {},
 ): Promise<Answer> {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const headers = { 'content-type': 'application/json', ...(o.headers ?? jwtHeader(url, body, signingKey, o)) };
-  return answerOf(await fetch(url, { method: 'POST', headers, body }));
+  return webhookAnswerOf(await fetch(url, { method: 'POST', headers, body }));
 }
 
 /** GETs an SMS status report: `params` appended to `url`, signed with a JWT over the whole URL or the legacy pair. */
@@ -184,7 +124,7 @@ export async function getStatusReport(
   const full = withQuery(url, params);
   const scheme = o.scheme ?? 'jwt';
   const headers = scheme === 'jwt' ? jwtHeader(full, '', signingKey, o) : scheme === 'legacy' ? legacyHeaders(full, '', signingKey, o.timestampSeconds) : {};
-  return answerOf(await fetch(full, { method: 'GET', headers }));
+  return webhookAnswerOf(await fetch(full, { method: 'GET', headers }));
 }
 
 // ---- payloads -------------------------------------------------------------------------

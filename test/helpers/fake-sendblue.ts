@@ -1,38 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { jsonRequest, startFakeProvider } from './fake-provider.js';
+import type { FakeApi, FakeResponse, JsonRequest, ResponderOf } from './fake-provider.js';
 
 /**
  * A stand-in for api.sendblue.co on 127.0.0.1: records every request and answers
  * POST /api/send-message like Sendblue does (reference §4.3), unless told otherwise.
  */
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  /** The parsed JSON body, or the raw text when it is not JSON. */
-  body: unknown;
-}
+export type { FakeResponse } from './fake-provider.js';
+export type RecordedRequest = JsonRequest;
+export type Responder = ResponderOf<RecordedRequest>;
 
-export interface FakeResponse {
-  status: number;
-  json?: unknown;
-  headers?: Record<string, string>;
-}
-
-export type Responder = (req: RecordedRequest) => FakeResponse | Promise<FakeResponse>;
-
-export interface FakeSendblue {
-  /** Base URL to give a channel as its `baseUrl` setting. */
-  url: string;
-  requests: RecordedRequest[];
-  /** Overrides the answer to every following request; pass undefined to restore the default. */
-  respondWith(fn: Responder | undefined): void;
+export interface FakeSendblue extends FakeApi<RecordedRequest> {
   /** POSTs a Sendblue-format status callback to `callbackUrl`, as Sendblue would. */
   postStatus(callbackUrl: string, payload: Record<string, unknown>, opts?: { signingSecret?: string }): Promise<{ status: number; body: string }>;
-  close(): Promise<void>;
 }
 
 export interface FakeSendblueOptions {
@@ -66,58 +47,27 @@ export function messageResponse(body: unknown, accountEmail = 'dev@example.com')
 }
 
 export async function startFakeSendblue(opts: FakeSendblueOptions = {}): Promise<FakeSendblue> {
-  const requests: RecordedRequest[] = [];
-  const queue = [...(opts.queue ?? [])];
-  const defaultResponder: Responder = (req) =>
-    req.method === 'POST' && req.path === '/api/send-message'
-      ? { status: 200, json: messageResponse(req.body, opts.accountEmail) }
-      : { status: 404, json: { status: 'ERROR', message: `no route ${req.method} ${req.path}` } };
-  let responder: Responder = defaultResponder;
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = text;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        // keep the raw text: a test may want to see what was sent
-      }
-      const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-      requests.push(recorded);
-      Promise.resolve(queue.shift() ?? responder(recorded))
-        .then((answer) => {
-          res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-          res.end(answer.json === undefined ? '' : JSON.stringify(answer.json));
-        })
-        .catch((err: unknown) => {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: 'ERROR', message: String(err) }));
-        });
-    });
+  const fake = await startFakeProvider<RecordedRequest>({
+    record: jsonRequest,
+    defaultResponder: (req) =>
+      req.method === 'POST' && req.path === '/api/send-message'
+        ? { status: 200, json: messageResponse(req.body, opts.accountEmail) }
+        : { status: 404, json: { status: 'ERROR', message: `no route ${req.method} ${req.path}` } },
+    errorBody: (err) => ({ status: 'ERROR', message: String(err) }),
+    queue: opts.queue,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    respondWith(fn) {
-      responder = fn ?? defaultResponder;
-    },
+    url: fake.origin,
+    requests: fake.requests,
+    respondWith: fake.respondWith,
     async postStatus(callbackUrl, payload, postOpts = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (postOpts.signingSecret !== undefined) headers['sb-signing-secret'] = postOpts.signingSecret;
       const res = await fetch(callbackUrl, { method: 'POST', headers, body: JSON.stringify(payload) });
       return { status: res.status, body: await res.text() };
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: fake.close,
   };
 }
 

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { bodyField, jsonRequest, startFakeProvider } from './fake-provider.js';
+import type { FakeApi, FakeResponse, JsonRequest, ResponderOf } from './fake-provider.js';
 
 /**
  * A stand-in for api.telegram.org on 127.0.0.1: records every Bot API call and answers
@@ -10,34 +9,19 @@ import { resolve } from 'node:path';
  * otherwise. Paths are `/bot<token>/<method>`; each recorded request has both parsed out.
  */
 
-export interface TelegramCall {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  /** The parsed JSON body, or the raw text when it is not JSON. */
-  body: unknown;
+export interface TelegramCall extends JsonRequest {
   /** The bot token of the path (`/bot<token>/…`), '' when the path has none. */
   token: string;
   /** The Bot API method of the path (`sendMessage`, `setWebhook`, …). */
   apiMethod: string;
 }
 
-export interface FakeResponse {
-  status: number;
-  json?: unknown;
-  headers?: Record<string, string>;
-}
+export type { FakeResponse } from './fake-provider.js';
+export type Responder = ResponderOf<TelegramCall>;
 
-export type Responder = (req: TelegramCall) => FakeResponse | Promise<FakeResponse>;
-
-export interface FakeTelegram {
-  /** Base URL to give a channel as its `baseUrl` setting. */
-  url: string;
-  requests: TelegramCall[];
+export interface FakeTelegram extends FakeApi<TelegramCall> {
   /** The recorded calls of one Bot API method. */
   calls(apiMethod: string): TelegramCall[];
-  /** Overrides the answer to every following request; pass undefined to restore the default. */
-  respondWith(fn: Responder | undefined): void;
   /** Answers used, in order, before the responder (e.g. a 429 then the default). */
   queue(...answers: Array<FakeResponse | Responder>): void;
   /** Like queue, for the calls whose `chat_id` is `chatId` only (used before the shared queue). */
@@ -46,7 +30,6 @@ export interface FakeTelegram {
   callsTo(chatId: number | string, apiMethod?: string): TelegramCall[];
   /** POSTs an Update to an inbound URL as Telegram does, with the secret header unless `null`. */
   postUpdate(inboundUrl: string, update: unknown, secretToken: string | null): Promise<{ status: number; body: string }>;
-  close(): Promise<void>;
 }
 
 /** The bot the fake impersonates. */
@@ -60,11 +43,7 @@ export const telegramError = (status: number, description: string, parameters?: 
 });
 
 export async function startFakeTelegram(): Promise<FakeTelegram> {
-  const requests: TelegramCall[] = [];
-  const queued: Array<FakeResponse | Responder> = [];
-  const perChat = new Map<string, Array<FakeResponse | Responder>>();
-  const chatOf = (call: TelegramCall) =>
-    typeof call.body === 'object' && call.body !== null ? String((call.body as Record<string, unknown>).chat_id ?? '') : '';
+  const chatOf = (call: TelegramCall) => bodyField(call.body, 'chat_id');
   const nextMessageId = new Map<string, number>();
 
   const defaultResponder: Responder = (req) => {
@@ -86,53 +65,25 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
       },
     };
   };
-  let responder: Responder = defaultResponder;
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = text;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        // keep the raw text: a test may want to see what was sent
-      }
-      const path = req.url ?? '';
-      const match = /^\/(?:.*\/)?bot([^/]+)\/([A-Za-z]+)$/.exec(path.split('?')[0] ?? '');
-      const call: TelegramCall = {
-        method: req.method ?? '', path, headers: req.headers, body, token: match?.[1] ?? '', apiMethod: match?.[2] ?? '',
-      };
-      requests.push(call);
-      const next = perChat.get(chatOf(call))?.shift() ?? queued.shift() ?? responder;
-      Promise.resolve(typeof next === 'function' ? next(call) : next)
-        .then((answer) => {
-          res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-          res.end(answer.json === undefined ? '' : JSON.stringify(answer.json));
-        })
-        .catch((err: unknown) => {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ ok: false, error_code: 500, description: String(err) }));
-        });
-    });
+  const fake = await startFakeProvider<TelegramCall>({
+    record: (base, text) => {
+      const match = /^\/(?:.*\/)?bot([^/]+)\/([A-Za-z]+)$/.exec(base.path.split('?')[0] ?? '');
+      return { ...jsonRequest(base, text), token: match?.[1] ?? '', apiMethod: match?.[2] ?? '' };
+    },
+    defaultResponder,
+    errorBody: (err) => ({ ok: false, error_code: 500, description: String(err) }),
+    keyOf: chatOf,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const requests = fake.requests;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: fake.origin,
     requests,
     calls: (apiMethod) => requests.filter((r) => r.apiMethod === apiMethod),
-    respondWith(fn) {
-      responder = fn ?? defaultResponder;
-    },
-    queue(...answers) {
-      queued.push(...answers);
-    },
-    queueFor(chatId, ...answers) {
-      perChat.set(String(chatId), [...(perChat.get(String(chatId)) ?? []), ...answers]);
-    },
+    respondWith: fake.respondWith,
+    queue: fake.queue,
+    queueFor: (chatId, ...answers) => fake.queueFor(String(chatId), ...answers),
     callsTo: (chatId, apiMethod) => requests.filter((r) => chatOf(r) === String(chatId) && (apiMethod === undefined || r.apiMethod === apiMethod)),
     async postUpdate(inboundUrl, update, secretToken) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -140,11 +91,7 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
       const res = await fetch(inboundUrl, { method: 'POST', headers, body: typeof update === 'string' ? update : JSON.stringify(update) });
       return { status: res.status, body: await res.text() };
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: fake.close,
   };
 }
 

@@ -1,9 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { startFakeProvider, webhookAnswerOf } from './fake-provider.js';
+import type { BaseRequest, FakeApi, FakeResponse, ResponderOf, WebhookAnswer } from './fake-provider.js';
 
 /**
  * A stand-in for api.twilio.com on 127.0.0.1: records every request and answers
@@ -15,39 +14,20 @@ import { resolve } from 'node:path';
 /** Decoded form fields; a repeated key holds all its values. */
 export type FormFields = Record<string, string | string[]>;
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
+export type { FakeResponse, WebhookAnswer } from './fake-provider.js';
+
+export interface RecordedRequest extends BaseRequest {
   /** The raw body text. */
   raw: string;
   /** The body decoded as a form (Twilio's API takes form-encoded requests). */
   form: FormFields;
 }
 
-export interface FakeResponse {
-  status: number;
-  json?: unknown;
-  headers?: Record<string, string>;
-}
+export type Responder = ResponderOf<RecordedRequest>;
 
-export type Responder = (req: RecordedRequest) => FakeResponse | Promise<FakeResponse>;
-
-export interface WebhookAnswer {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
-export interface FakeTwilio {
-  /** Base URL to give a channel as its `baseUrl` setting. */
-  url: string;
-  requests: RecordedRequest[];
-  /** Overrides the answer to every following request; pass undefined to restore the default. */
-  respondWith(fn: Responder | undefined): void;
+export interface FakeTwilio extends FakeApi<RecordedRequest> {
   /** The Messages.json requests, optionally only those to one `To`. */
   sends(to?: string): RecordedRequest[];
-  close(): Promise<void>;
 }
 
 export interface FakeTwilioOptions {
@@ -115,8 +95,7 @@ export async function postTwilioWebhook(
   };
   const signature = opts.signature !== undefined ? opts.signature : twilioSignature(opts.authToken ?? '', opts.signedUrl ?? url, fields);
   if (signature !== null) headers['x-twilio-signature'] = signature;
-  const res = await fetch(url, { method: 'POST', headers, body: encodeForm(fields) });
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text() };
+  return webhookAnswerOf(await fetch(url, { method: 'POST', headers, body: encodeForm(fields) }));
 }
 
 /** A realistic Message resource for one Messages.json request (reference §1.3). */
@@ -150,51 +129,26 @@ export function messageResource(form: FormFields, accountSid: string, sid = newS
 const MESSAGES_PATH = /^(?:\/[^?]*)?\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})\/Messages\.json$/;
 
 export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<FakeTwilio> {
-  const requests: RecordedRequest[] = [];
-  const queue = [...(opts.queue ?? [])];
-  const defaultResponder: Responder = (req) => {
-    const match = MESSAGES_PATH.exec(req.path);
-    if (req.method === 'POST' && match) return { status: 201, json: messageResource(req.form, match[1]!) };
-    return {
-      status: 404,
-      json: { code: 20404, message: `The requested resource ${req.path} was not found`, more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 },
-    };
-  };
-  let responder: Responder = defaultResponder;
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw, form: decodeForm(raw) };
-      requests.push(recorded);
-      Promise.resolve(queue.shift() ?? responder(recorded))
-        .then((answer) => {
-          res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-          res.end(answer.json === undefined ? '' : JSON.stringify(answer.json));
-        })
-        .catch((err: unknown) => {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ code: 20500, message: String(err), status: 500 }));
-        });
-    });
+  const fake = await startFakeProvider<RecordedRequest>({
+    record: (base, raw) => ({ ...base, raw, form: decodeForm(raw) }),
+    defaultResponder: (req) => {
+      const match = MESSAGES_PATH.exec(req.path);
+      if (req.method === 'POST' && match) return { status: 201, json: messageResource(req.form, match[1]!) };
+      return {
+        status: 404,
+        json: { code: 20404, message: `The requested resource ${req.path} was not found`, more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 },
+      };
+    },
+    errorBody: (err) => ({ code: 20500, message: String(err), status: 500 }),
+    queue: opts.queue,
   });
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    respondWith(fn) {
-      responder = fn ?? defaultResponder;
-    },
-    sends: (to) => requests.filter((r) => MESSAGES_PATH.test(r.path) && (to === undefined || r.form.To === to)),
-    close: () =>
-      new Promise<void>((resolveClose, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolveClose()));
-      }),
+    url: fake.origin,
+    requests: fake.requests,
+    respondWith: fake.respondWith,
+    sends: (to) => fake.requests.filter((r) => MESSAGES_PATH.test(r.path) && (to === undefined || r.form.To === to)),
+    close: fake.close,
   };
 }
 

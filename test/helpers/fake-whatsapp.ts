@@ -1,9 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { bodyField, jsonRequest, startFakeProvider, webhookAnswerOf } from './fake-provider.js';
+import type { FakeApi, FakeResponse, JsonRequest, ResponderOf, WebhookAnswer } from './fake-provider.js';
 
 /**
  * A stand-in for graph.facebook.com on 127.0.0.1: records every request and answers
@@ -13,37 +12,15 @@ import { resolve } from 'node:path';
  * `X-Hub-Signature-256` over those exact bytes, and the GET subscription handshake.
  */
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  /** The parsed JSON body, or the raw text when it is not JSON. */
-  body: unknown;
-}
+export type { FakeResponse, WebhookAnswer } from './fake-provider.js';
+export type RecordedRequest = JsonRequest;
+export type Responder = ResponderOf<RecordedRequest>;
 
-export interface FakeResponse {
-  status: number;
-  json?: unknown;
-  headers?: Record<string, string>;
-}
-
-export type Responder = (req: RecordedRequest) => FakeResponse | Promise<FakeResponse>;
-
-export interface WebhookAnswer {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
-export interface FakeWhatsApp {
+export interface FakeWhatsApp extends FakeApi<RecordedRequest> {
   /** The Graph API base URL, with its version path, to give a channel as `baseUrl`. */
   url: string;
-  requests: RecordedRequest[];
-  /** Overrides the answer to every following request; pass undefined to restore the default. */
-  respondWith(fn: Responder | undefined): void;
   /** The /messages requests, optionally only those to one `to` (digits, no +). */
   sends(to?: string): RecordedRequest[];
-  close(): Promise<void>;
 }
 
 export const GRAPH_VERSION = 'v21.0';
@@ -90,8 +67,7 @@ export async function postWhatsAppNotification(
     headers['x-hub-signature-256'] = signature;
     headers['x-hub-signature'] = `sha1=${createHmac('sha1', opts.appSecret ?? '').update(raw).digest('hex')}`;
   }
-  const res = await fetch(url, { method: 'POST', headers, body: new Uint8Array(raw) });
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text() };
+  return webhookAnswerOf(await fetch(url, { method: 'POST', headers, body: new Uint8Array(raw) }));
 }
 
 /** Meta's subscription check: GET with hub.mode, hub.verify_token and hub.challenge. */
@@ -102,77 +78,43 @@ export async function whatsappHandshake(
   if (params.mode !== undefined) u.searchParams.set('hub.mode', params.mode);
   if (params.challenge !== undefined) u.searchParams.set('hub.challenge', params.challenge);
   if (params.verifyToken !== undefined) u.searchParams.set('hub.verify_token', params.verifyToken);
-  const res = await fetch(u, { method: 'GET' });
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text() };
+  return webhookAnswerOf(await fetch(u, { method: 'GET' }));
 }
 
 /** A realistic /messages answer for one request body (reference §3.5). */
 export function sendResponse(body: unknown, id = newWamid()): Record<string, unknown> {
-  const to = typeof body === 'object' && body !== null ? String((body as Record<string, unknown>).to ?? '') : '';
+  const to = bodyField(body, 'to');
   return { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id, message_status: 'accepted' }] };
 }
 
 export async function startFakeWhatsApp(opts: { queue?: FakeResponse[] } = {}): Promise<FakeWhatsApp> {
-  const requests: RecordedRequest[] = [];
-  const queue = [...(opts.queue ?? [])];
-  const defaultResponder: Responder = (req) =>
-    req.method === 'POST' && MESSAGES_PATH.test(req.path)
-      ? { status: 200, json: sendResponse(req.body) }
-      : {
-          status: 400,
-          json: {
-            error: {
-              message: `Unsupported ${req.method.toLowerCase()} request.`,
-              type: 'GraphMethodException',
-              code: 100,
-              error_subcode: 33,
-              fbtrace_id: randomBytes(9).toString('base64'),
+  const fake = await startFakeProvider<RecordedRequest>({
+    record: jsonRequest,
+    defaultResponder: (req) =>
+      req.method === 'POST' && MESSAGES_PATH.test(req.path)
+        ? { status: 200, json: sendResponse(req.body) }
+        : {
+            status: 400,
+            json: {
+              error: {
+                message: `Unsupported ${req.method.toLowerCase()} request.`,
+                type: 'GraphMethodException',
+                code: 100,
+                error_subcode: 33,
+                fbtrace_id: randomBytes(9).toString('base64'),
+              },
             },
           },
-        };
-  let responder: Responder = defaultResponder;
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = text;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        // keep the raw text: a test may want to see what was sent
-      }
-      const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-      requests.push(recorded);
-      Promise.resolve(queue.shift() ?? responder(recorded))
-        .then((answer) => {
-          res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-          res.end(answer.json === undefined ? '' : JSON.stringify(answer.json));
-        })
-        .catch((err: unknown) => {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { message: String(err), type: 'OAuthException', code: 2 } }));
-        });
-    });
+    errorBody: (err) => ({ error: { message: String(err), type: 'OAuthException', code: 2 } }),
+    queue: opts.queue,
   });
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
-  const { port } = server.address() as AddressInfo;
-  const toOf = (r: RecordedRequest) =>
-    typeof r.body === 'object' && r.body !== null ? String((r.body as Record<string, unknown>).to ?? '') : '';
 
   return {
-    url: `http://127.0.0.1:${port}/${GRAPH_VERSION}`,
-    requests,
-    respondWith(fn) {
-      responder = fn ?? defaultResponder;
-    },
-    sends: (to) => requests.filter((r) => MESSAGES_PATH.test(r.path) && (to === undefined || toOf(r) === to)),
-    close: () =>
-      new Promise<void>((resolveClose, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolveClose()));
-      }),
+    url: `${fake.origin}/${GRAPH_VERSION}`,
+    requests: fake.requests,
+    respondWith: fake.respondWith,
+    sends: (to) => fake.requests.filter((r) => MESSAGES_PATH.test(r.path) && (to === undefined || bodyField(r.body, 'to') === to)),
+    close: fake.close,
   };
 }
 

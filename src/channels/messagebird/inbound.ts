@@ -2,13 +2,16 @@ import { MAX_TEXT_LENGTH } from '../../domain/content.js';
 import type { MessageContent, MessageType } from '../../domain/content.js';
 import { RoostError } from '../../domain/errors.js';
 import { parseId } from '../../domain/ids.js';
-import type { MessageId } from '../../domain/ids.js';
 import { toE164 } from '../../domain/phone.js';
 import type {
   ChannelContext, InboundMessage, InboundRequest, InboundResponse, ParsedInbound, StatusUpdate,
 } from '../connector.js';
+import { callbackMessageId } from '../shared/callback-token.js';
+import { isObject, parseJsonBody } from '../shared/json.js';
+import { locationOf } from '../shared/location.js';
+import { firstText, numericCode } from '../shared/provider-error.js';
 import { configOf } from './settings.js';
-import { mapConversationStatus, mapSmsStatus, messageBirdError, numericCode } from './status-map.js';
+import { mapConversationStatus, mapSmsStatus, messageBirdError } from './status-map.js';
 
 type Obj = Record<string, unknown>;
 
@@ -38,18 +41,7 @@ export function parseMessageBird(req: InboundRequest, ctx: ChannelContext): Pars
   if (contentType.startsWith('application/x-www-form-urlencoded') && !/^\s*[{[]/.test(text)) {
     return statusReport(Object.fromEntries(new URLSearchParams(text)), req, ctx);
   }
-  return conversationEvent(parseJsonObject(text), req, ctx);
-}
-
-function parseJsonObject(text: string): Obj {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw bad('body is not valid JSON');
-  }
-  if (!isObject(value)) throw bad('body must be a JSON object');
-  return value;
+  return conversationEvent(parseJsonBody(text, bad), req, ctx);
 }
 
 function conversationEvent(body: Obj, req: InboundRequest, ctx: ChannelContext): ParsedInbound {
@@ -72,7 +64,7 @@ function conversationEvent(body: Obj, req: InboundRequest, ctx: ChannelContext):
   const status = mapConversationStatus(message.status);
   if (status === undefined) return { items: [] };
   const update: StatusUpdate = { kind: 'status', providerMessageId: id, status };
-  const messageId = callbackMessageId(req, ctx);
+  const messageId = parseId<'message'>(callbackMessageId(req, ctx));
   if (messageId !== undefined) update.messageId = messageId;
   if (status === 'failed') update.error = messageBirdError(message.error, 0, `MessageBird reported ${String(message.status)}`);
   return { items: [update] };
@@ -136,11 +128,9 @@ function contentOf(message: Obj): { type: MessageType; content: MessageContent }
     return { type: type as MessageType, content: { [type]: kept } as MessageContent };
   }
   if (type === 'location') {
-    const loc = content.location;
-    if (!isObject(loc) || !isCoordinate(loc.latitude, 90) || !isCoordinate(loc.longitude, 180)) {
-      throw bad('message.content.location must have a latitude and a longitude');
-    }
-    return { type, content: { location: { latitude: loc.latitude, longitude: loc.longitude } } };
+    const location = locationOf(content.location);
+    if (location === undefined) throw bad('message.content.location must have a latitude and a longitude');
+    return { type, content: { location } };
   }
   return undefined;
 }
@@ -156,34 +146,19 @@ function statusReport(params: Record<string, string>, req: InboundRequest, ctx: 
   const status = mapSmsStatus(params.status);
   if (status === undefined) return { items: [], response: STATUS_REPORT_RESPONSE };
   const update: StatusUpdate = { kind: 'status', providerMessageId: id, status };
-  const messageId = callbackMessageId(req, ctx) ?? parseId<'message'>(params.reference);
+  const messageId = parseId<'message'>(callbackMessageId(req, ctx)) ?? parseId<'message'>(params.reference);
   if (messageId !== undefined) update.messageId = messageId;
   if (status === 'failed') {
     update.error = {
       code: numericCode(params.statusErrorCode) ?? 0,
-      description: params.statusReason?.trim() ? params.statusReason.slice(0, 1000) : params.status,
+      description: firstText(params.statusReason) ?? params.status,
     };
   }
   return { items: [update], response: STATUS_REPORT_RESPONSE };
-}
-
-/** The Roost message id of a status-callback URL (our `reportUrl`), when its token checks out. */
-function callbackMessageId(req: InboundRequest, ctx: ChannelContext): MessageId | undefined {
-  const { message, token } = req.query;
-  if (!message || !token || !ctx.verifyCallbackToken(message, token)) return undefined;
-  return parseId<'message'>(message);
 }
 
 function stringField(o: Obj, key: string, max: number): string {
   const v = o[key];
   if (typeof v !== 'string' || v.trim() === '' || v.length > max) throw bad(`message.${key} must be a non-empty string`);
   return v.trim();
-}
-
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isCoordinate(v: unknown, bound: number): v is number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= -bound && v <= bound;
 }

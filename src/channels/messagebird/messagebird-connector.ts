@@ -1,5 +1,5 @@
-import { toE164 } from '../../domain/phone.js';
 import type { Connector } from '../connector.js';
+import { phoneOrPlatformIdentifier } from '../shared/identifiers.js';
 import { verifyMessageBird } from './auth.js';
 import { parseMessageBird } from './inbound.js';
 import { sendViaMessageBird } from './send.js';
@@ -20,12 +20,7 @@ export const messagebirdConnector: Connector = {
   parseSettings: parseMessageBirdSettings,
   verify: (req, ctx) => verifyMessageBird(req, ctx),
   parse: parseMessageBird,
-  identifierFor(address) {
-    const e164 = toE164(address);
-    if (e164 !== undefined) return { key: 'phonenumber', value: e164 };
-    const trimmed = address.trim();
-    return trimmed !== '' && trimmed === address && address.length <= 256 ? { key: 'messagebird', value: address } : undefined;
-  },
+  identifierFor: (address) => phoneOrPlatformIdentifier(address, 'messagebird'),
   ownAddress: (channel) => {
     const config = configOf(channel);
     return config.fromNumber ?? config.channelId;

@@ -1,6 +1,7 @@
 import type { Channel } from '../../domain/records.js';
 import type { SettingsInput } from '../connector.js';
 import { httpBaseUrl, optionalPhone, picker, rejectUnknownKeys, requiredMatch, requiredSecret } from '../shared/settings-fields.js';
+import { secretOf, settingOf } from '../shared/stored-settings.js';
 
 export const DEFAULT_BASE_URL = 'https://conversations.messagebird.com/v1';
 const KNOWN_KEYS = new Set(['accessKey', 'signingKey', 'channelId', 'fromNumber', 'baseUrl']);
@@ -19,13 +20,12 @@ export interface MessageBirdConfig {
 }
 
 export function configOf(channel: Channel): MessageBirdConfig {
-  const s = channel.settings;
   return {
-    accessKey: channel.secrets.accessKey || undefined,
-    signingKey: channel.secrets.signingKey || undefined,
-    channelId: typeof s.channelId === 'string' ? s.channelId : '',
-    fromNumber: typeof s.fromNumber === 'string' && s.fromNumber !== '' ? s.fromNumber : undefined,
-    baseUrl: typeof s.baseUrl === 'string' && s.baseUrl !== '' ? s.baseUrl : DEFAULT_BASE_URL,
+    accessKey: secretOf(channel, 'accessKey'),
+    signingKey: secretOf(channel, 'signingKey'),
+    channelId: settingOf(channel, 'channelId') ?? '',
+    fromNumber: settingOf(channel, 'fromNumber'),
+    baseUrl: settingOf(channel, 'baseUrl') ?? DEFAULT_BASE_URL,
   };
 }
 

@@ -1,5 +1,8 @@
 import type { MessageError } from '../../domain/records.js';
 import type { OutboundStatus } from '../../domain/status.js';
+import { isObject } from '../shared/json.js';
+import { firstText, numericCode } from '../shared/provider-error.js';
+import { lookupStatus } from '../shared/status-lookup.js';
 
 /**
  * Conversations API message statuses (reference messagebird §1.7; §8 of the channel
@@ -30,31 +33,13 @@ const SMS_STATUS: Readonly<Record<string, OutboundStatus>> = {
   delivery_failed: 'failed',
 };
 
-const lookup = (map: Readonly<Record<string, OutboundStatus>>, status: unknown): OutboundStatus | undefined => {
-  if (typeof status !== 'string') return undefined;
-  const key = status.toLowerCase();
-  return Object.hasOwn(map, key) ? map[key] : undefined;
-};
-
-export const mapConversationStatus = (status: unknown): OutboundStatus | undefined => lookup(CONVERSATION_STATUS, status);
-export const mapSmsStatus = (status: unknown): OutboundStatus | undefined => lookup(SMS_STATUS, status);
+const lowerCase = (status: string) => status.toLowerCase();
+export const mapConversationStatus = (status: unknown): OutboundStatus | undefined => lookupStatus(CONVERSATION_STATUS, status, lowerCase);
+export const mapSmsStatus = (status: unknown): OutboundStatus | undefined => lookupStatus(SMS_STATUS, status, lowerCase);
 
 /** `{code, description}` from a message's `error` or a response's `errors[0]`, with fallbacks. */
 export function messageBirdError(value: unknown, fallbackCode: number, fallbackDescription: string): MessageError {
-  const o = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  const o = isObject(value) ? value : {};
   const description = firstText(o.description, o.message) ?? fallbackDescription;
   return { code: numericCode(o.code) ?? fallbackCode, description };
-}
-
-export function numericCode(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^-?\d{1,9}$/.test(v.trim())) return Number(v.trim());
-  return undefined;
-}
-
-function firstText(...values: unknown[]): string | undefined {
-  for (const v of values) {
-    if (typeof v === 'string' && v.trim() !== '') return v.slice(0, 1000);
-  }
-  return undefined;
 }

@@ -7,6 +7,7 @@ import type { MessageError } from '../../domain/records.js';
 import { OUTBOUND_STATUSES } from '../../domain/status.js';
 import type { OutboundStatus } from '../../domain/status.js';
 import type { ChannelContext, InboundMessage, InboundRequest, ParsedInbound, StatusUpdate } from '../connector.js';
+import { parseJsonBody } from '../shared/json.js';
 import { sandboxNumberOf } from './settings.js';
 
 type Body = Record<string, unknown>;
@@ -18,22 +19,9 @@ export const SIMULATED_FAILURE: MessageError = { code: 1, description: 'sandbox:
 
 /** Parses the sandbox wire format documented in sandbox-connector.ts. */
 export function parseSandbox(req: InboundRequest, ctx: ChannelContext): ParsedInbound {
-  const body = jsonObject(req.rawBody);
+  const body = parseJsonBody(req.rawBody, (description) => new RoostError('bad_request', `sandbox: ${description}`));
   const item = 'status' in body ? statusUpdate(body) : message(body, ctx);
   return { items: [item] };
-}
-
-function jsonObject(raw: Buffer): Body {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new RoostError('bad_request', 'sandbox: body is not valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new RoostError('bad_request', 'sandbox: body must be a JSON object');
-  }
-  return value as Body;
 }
 
 // Unknown fields are refused so that a typo ("txt") is an error rather than silently ignored.

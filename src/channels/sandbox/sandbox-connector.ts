@@ -1,5 +1,5 @@
-import { toE164 } from '../../domain/phone.js';
 import type { Connector } from '../connector.js';
+import { phoneOrPlatformIdentifier } from '../shared/identifiers.js';
 import { safeEqual } from '../shared/safe-equal.js';
 import { SIMULATED_FAILURE, parseSandbox } from './inbound.js';
 import { parseSandboxSettings, sandboxNumberOf } from './settings.js';
@@ -40,13 +40,8 @@ export const sandboxConnector: Connector = {
     return { ok: true };
   },
   parse: parseSandbox,
-  identifierFor(address) {
-    const e164 = toE164(address);
-    if (e164 !== undefined) return { key: 'phonenumber', value: e164 };
-    // Mirrors parse(): non-phone sandbox users are reachable by the same string.
-    const trimmed = address.trim();
-    return trimmed !== '' && trimmed === address && address.length <= 256 ? { key: 'sandbox', value: address } : undefined;
-  },
+  // Mirrors parse(): non-phone sandbox users are reachable by the same string.
+  identifierFor: (address) => phoneOrPlatformIdentifier(address, 'sandbox'),
   ownAddress: sandboxNumberOf,
   async send({ message }) {
     if ('text' in message.content && message.content.text === 'FAIL') return { kind: 'failed', error: SIMULATED_FAILURE };

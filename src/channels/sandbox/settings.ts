@@ -2,6 +2,7 @@ import { invalid } from '../../domain/errors.js';
 import type { Channel } from '../../domain/records.js';
 import type { SettingsInput } from '../connector.js';
 import { isUnset, optionalPhone, picker, rejectUnknownKeys } from '../shared/settings-fields.js';
+import { settingOf } from '../shared/stored-settings.js';
 
 export const DEFAULT_SANDBOX_NUMBER = '+10000000000';
 const KNOWN_KEYS = new Set(['fromNumber', 'secret']);
@@ -25,6 +26,5 @@ export function parseSandboxSettings(input: Record<string, unknown>, previous?: 
 }
 
 export function sandboxNumberOf(channel: Channel): string {
-  const n = channel.settings.fromNumber;
-  return typeof n === 'string' && n !== '' ? n : DEFAULT_SANDBOX_NUMBER;
+  return settingOf(channel, 'fromNumber') ?? DEFAULT_SANDBOX_NUMBER;
 }

@@ -1,4 +1,5 @@
 import type { ChannelContext, InboundRequest, Verification } from '../connector.js';
+import { callbackMessageId } from '../shared/callback-token.js';
 import { safeEqual } from '../shared/safe-equal.js';
 import { configOf } from './settings.js';
 
@@ -22,13 +23,6 @@ export function authenticate(req: InboundRequest, ctx: ChannelContext): Sendblue
   if (secret && header !== undefined && safeEqual(header, secret)) return 'secret';
   if (callbackMessageId(req, ctx) !== undefined) return 'token';
   return secret ? 'none' : 'open';
-}
-
-/** The Roost message id of a status-callback URL, when its token checks out. */
-export function callbackMessageId(req: InboundRequest, ctx: ChannelContext): string | undefined {
-  const { message, token } = req.query;
-  if (!message || !token) return undefined;
-  return ctx.verifyCallbackToken(message, token) ? message : undefined;
 }
 
 export function verifySendblue(req: InboundRequest, ctx: ChannelContext): Verification {

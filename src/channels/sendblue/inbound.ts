@@ -4,7 +4,9 @@ import { RoostError } from '../../domain/errors.js';
 import { parseId } from '../../domain/ids.js';
 import { toE164 } from '../../domain/phone.js';
 import type { ChannelContext, InboundMessage, InboundRequest, ParsedInbound, StatusUpdate } from '../connector.js';
-import { authenticate, callbackMessageId } from './auth.js';
+import { callbackMessageId } from '../shared/callback-token.js';
+import { parseJsonBody } from '../shared/json.js';
+import { authenticate } from './auth.js';
 import { mediaTypeOf } from './media-kind.js';
 import { configOf } from './settings.js';
 import { mapSendblueStatus, sendblueError } from './status-map.js';
@@ -18,7 +20,7 @@ const bad = (description: string) => new RoostError('bad_request', `Sendblue web
  * status RECEIVED) or a status change of a message we sent (`is_outbound: true`).
  */
 export function parseSendblue(req: InboundRequest, ctx: ChannelContext): ParsedInbound {
-  const body = parseJsonObject(req.rawBody);
+  const body = parseJsonBody(req.rawBody, bad);
   const auth = authenticate(req, ctx);
   const outbound = body.is_outbound === true || (body.is_outbound === undefined && req.query.message !== undefined);
   const inbound = !outbound && (body.is_outbound === false || body.status === 'RECEIVED');
@@ -32,17 +34,6 @@ export function parseSendblue(req: InboundRequest, ctx: ChannelContext): ParsedI
   if (!outbound) throw bad('is_outbound must be a boolean');
   const update = statusUpdate(body, req, ctx);
   return { items: update ? [update] : [] };
-}
-
-function parseJsonObject(raw: Buffer): Body {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw bad('body is not valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('body must be a JSON object');
-  return value as Body;
 }
 
 function handleOf(body: Body): string {
@@ -98,8 +89,7 @@ function statusUpdate(body: Body, req: InboundRequest, ctx: ChannelContext): Sta
   const status = mapSendblueStatus(body.status);
   if (status === undefined) return undefined; // statuses we do not know are not worth a retry storm
   // The message id is only trusted when the callback token proves the URL is ours.
-  const verified = callbackMessageId(req, ctx);
-  const messageId = verified !== undefined ? parseId<'message'>(verified) : undefined;
+  const messageId = parseId<'message'>(callbackMessageId(req, ctx));
   const update: StatusUpdate = { kind: 'status', providerMessageId, status };
   if (messageId !== undefined) update.messageId = messageId;
   if (status === 'failed') update.error = sendblueError(body, 0, String(body.status));

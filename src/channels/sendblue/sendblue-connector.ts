@@ -1,5 +1,6 @@
 import { toE164 } from '../../domain/phone.js';
 import type { Connector } from '../connector.js';
+import { phoneIdentifier } from '../shared/identifiers.js';
 import { verifySendblue } from './auth.js';
 import { parseSendblue } from './inbound.js';
 import { sendViaSendblue } from './send.js';
@@ -16,10 +17,7 @@ export const sendblueConnector: Connector = {
   parseSettings: parseSendblueSettings,
   verify: verifySendblue,
   parse: parseSendblue,
-  identifierFor(address) {
-    const e164 = toE164(address);
-    return e164 === undefined ? undefined : { key: 'phonenumber', value: e164 };
-  },
+  identifierFor: (address) => phoneIdentifier(toE164(address)),
   ownAddress: (channel) => configOf(channel).fromNumber,
   send: sendViaSendblue,
 };

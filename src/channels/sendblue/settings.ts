@@ -1,6 +1,7 @@
 import type { Channel } from '../../domain/records.js';
 import type { SettingsInput } from '../connector.js';
 import { httpBaseUrl, optionalSecret, picker, rejectUnknownKeys, requiredPhone, requiredSecret } from '../shared/settings-fields.js';
+import { secretOf, settingOf } from '../shared/stored-settings.js';
 
 export const DEFAULT_BASE_URL = 'https://api.sendblue.co';
 const KNOWN_KEYS = new Set(['apiKeyId', 'apiSecretKey', 'fromNumber', 'signingSecret', 'baseUrl']);
@@ -15,13 +16,12 @@ export interface SendblueConfig {
 }
 
 export function configOf(channel: Channel): SendblueConfig {
-  const s = channel.settings;
   return {
-    apiKeyId: channel.secrets.apiKeyId,
-    apiSecretKey: channel.secrets.apiSecretKey,
-    fromNumber: typeof s.fromNumber === 'string' ? s.fromNumber : '',
-    baseUrl: typeof s.baseUrl === 'string' && s.baseUrl !== '' ? s.baseUrl : DEFAULT_BASE_URL,
-    signingSecret: channel.secrets.signingSecret || undefined,
+    apiKeyId: secretOf(channel, 'apiKeyId'),
+    apiSecretKey: secretOf(channel, 'apiSecretKey'),
+    fromNumber: settingOf(channel, 'fromNumber') ?? '',
+    baseUrl: settingOf(channel, 'baseUrl') ?? DEFAULT_BASE_URL,
+    signingSecret: secretOf(channel, 'signingSecret'),
   };
 }
 

@@ -1,5 +1,7 @@
 import type { MessageError } from '../../domain/records.js';
 import type { OutboundStatus } from '../../domain/status.js';
+import { firstText, numericCode } from '../shared/provider-error.js';
+import { lookupStatus } from '../shared/status-lookup.js';
 
 /**
  * Sendblue's upper-case statuses (SDK enums, docs, third-party crate; reference §4.4 and §8)
@@ -19,10 +21,7 @@ const STATUS_MAP: Readonly<Record<string, OutboundStatus>> = {
   DECLINED: 'failed',
 };
 
-export function mapSendblueStatus(status: unknown): OutboundStatus | undefined {
-  if (typeof status !== 'string') return undefined;
-  return Object.hasOwn(STATUS_MAP, status.toUpperCase()) ? STATUS_MAP[status.toUpperCase()] : undefined;
-}
+export const mapSendblueStatus = (status: unknown): OutboundStatus | undefined => lookupStatus(STATUS_MAP, status, (s) => s.toUpperCase());
 
 /** The error of a failed message, from a status callback or a send response body. */
 export function sendblueError(body: Record<string, unknown>, fallbackCode: number, fallbackDescription: string): MessageError {
@@ -30,17 +29,4 @@ export function sendblueError(body: Record<string, unknown>, fallbackCode: numbe
     code: numericCode(body.error_code) ?? fallbackCode,
     description: firstText(body.error_message, body.error_detail, body.error_reason, body.message) ?? fallbackDescription,
   };
-}
-
-function numericCode(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^-?\d{1,9}$/.test(v.trim())) return Number(v.trim());
-  return undefined;
-}
-
-function firstText(...values: unknown[]): string | undefined {
-  for (const v of values) {
-    if (typeof v === 'string' && v.trim() !== '') return v.slice(0, 1000);
-  }
-  return undefined;
 }

@@ -2,7 +2,7 @@ import type { MessageError } from '../../domain/records.js';
 import { HttpFailure } from '../../net/http-client.js';
 import type { HttpResponse } from '../../net/http-client.js';
 import type { SendOutcome } from '../connector.js';
-import { retryAfterMs } from './retry-after.js';
+import { parseRetryAfter } from '../../net/retry-after.js';
 
 /**
  * How every connector's `send` turns a provider request into a SendOutcome. The policy is
@@ -54,6 +54,6 @@ export function refusedOutcome(
   res: HttpResponse, error: MessageError, o: { transient?: boolean; retryAfterMs?: number | undefined } = {},
 ): SendOutcome {
   if (!(o.transient ?? isTransientStatus(res.status))) return { kind: 'failed', error };
-  const wait = o.retryAfterMs ?? retryAfterMs(res.headers['retry-after']);
+  const wait = o.retryAfterMs ?? parseRetryAfter(res.headers['retry-after']);
   return wait === undefined ? { kind: 'retry', error } : { kind: 'retry', error, retryAfterMs: wait };
 }

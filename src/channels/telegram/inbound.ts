@@ -2,6 +2,8 @@ import { MAX_TEXT_LENGTH } from '../../domain/content.js';
 import type { MessageContent, MessageType } from '../../domain/content.js';
 import { RoostError } from '../../domain/errors.js';
 import type { ChannelContext, InboundMessage, InboundRequest, ParsedInbound } from '../connector.js';
+import { isObject, parseJsonBody } from '../shared/json.js';
+import { locationOf } from '../shared/location.js';
 import { botIdOf } from './settings.js';
 
 type Obj = Record<string, unknown>;
@@ -39,7 +41,7 @@ const MEDIA_FIELDS: ReadonlyArray<readonly [string, Extract<MessageType, 'image'
  *   edited content (Roost messages are immutable), one per edit.
  */
 export function parseTelegram(req: InboundRequest, ctx: ChannelContext): ParsedInbound {
-  const update = parseJsonObject(req.rawBody);
+  const update = parseJsonBody(req.rawBody, bad);
   if (!isIntegerIn(update.update_id, 0, Number.MAX_SAFE_INTEGER)) throw bad('update_id must be a non-negative integer');
   const edited = update.message === undefined || update.message === null;
   const raw = edited ? update.edited_message : update.message;
@@ -47,17 +49,6 @@ export function parseTelegram(req: InboundRequest, ctx: ChannelContext): ParsedI
   if (!isObject(raw)) throw bad(`${edited ? 'edited_message' : 'message'} must be an object`);
   const message = inboundMessage(raw, edited, ctx);
   return { items: message ? [message] : [] };
-}
-
-function parseJsonObject(raw: Buffer): Obj {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw bad('body is not valid JSON');
-  }
-  if (!isObject(value)) throw bad('body must be a JSON object');
-  return value;
 }
 
 function inboundMessage(msg: Obj, edited: boolean, ctx: ChannelContext): InboundMessage | undefined {
@@ -125,11 +116,9 @@ function contentOf(msg: Obj, field: string): { type: MessageType; content: Messa
     if (msg[key] !== undefined) return media(type, fileIdOf(msg[key], `${field}.${key}`));
   }
   if (msg.location !== undefined) {
-    const loc = msg.location;
-    if (!isObject(loc) || !isCoordinate(loc.latitude, 90) || !isCoordinate(loc.longitude, 180)) {
-      throw bad(`${field}.location must have a latitude and a longitude`);
-    }
-    return { type: 'location', content: { location: { latitude: loc.latitude, longitude: loc.longitude } } };
+    const location = locationOf(msg.location);
+    if (location === undefined) throw bad(`${field}.location must have a latitude and a longitude`);
+    return { type: 'location', content: { location } };
   }
   return undefined;
 }
@@ -156,14 +145,6 @@ function fileIdOf(value: unknown, where: string): string {
   return value.file_id;
 }
 
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function isIntegerIn(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
-}
-
-function isCoordinate(v: unknown, bound: number): v is number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= -bound && v <= bound;
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { invalid, missing } from '../../domain/errors.js';
+import { invalid } from '../../domain/errors.js';
 import type { Channel } from '../../domain/records.js';
 import type { SettingsInput } from '../connector.js';
 import { httpBaseUrl, isUnset, picker, rejectUnknownKeys, requiredMatch } from '../shared/settings-fields.js';
+import { secretOf, settingOf } from '../shared/stored-settings.js';
 
 export const DEFAULT_BASE_URL = 'https://api.telegram.org';
 const KNOWN_KEYS = new Set(['botToken', 'secretToken', 'baseUrl', 'registerWebhook']);
@@ -20,12 +21,11 @@ export interface TelegramConfig {
 }
 
 export function configOf(channel: Channel): TelegramConfig {
-  const s = channel.settings;
   return {
-    botToken: channel.secrets.botToken || undefined,
-    secretToken: channel.secrets.secretToken || undefined,
-    baseUrl: typeof s.baseUrl === 'string' && s.baseUrl !== '' ? s.baseUrl : DEFAULT_BASE_URL,
-    registerWebhook: s.registerWebhook !== false,
+    botToken: secretOf(channel, 'botToken'),
+    secretToken: secretOf(channel, 'secretToken'),
+    baseUrl: settingOf(channel, 'baseUrl') ?? DEFAULT_BASE_URL,
+    registerWebhook: channel.settings.registerWebhook !== false,
   };
 }
 

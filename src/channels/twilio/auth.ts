@@ -37,10 +37,3 @@ export function verifyTwilio(req: InboundRequest, ctx: ChannelContext): Verifica
   }
   return { ok: true };
 }
-
-/** The Roost message id of a status-callback URL, when its token checks out. */
-export function callbackMessageId(req: InboundRequest, ctx: ChannelContext): string | undefined {
-  const { message, token } = req.query;
-  if (!message || !token) return undefined;
-  return ctx.verifyCallbackToken(message, token) ? message : undefined;
-}

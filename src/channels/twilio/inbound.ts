@@ -3,7 +3,7 @@ import type { MessageContent, MessageType } from '../../domain/content.js';
 import { RoostError } from '../../domain/errors.js';
 import { parseId } from '../../domain/ids.js';
 import type { ChannelContext, InboundItem, InboundMessage, InboundRequest, InboundResponse, ParsedInbound, StatusUpdate } from '../connector.js';
-import { callbackMessageId } from './auth.js';
+import { callbackMessageId } from '../shared/callback-token.js';
 import { configOf, phoneOfAddress } from './settings.js';
 import { decodeForm } from './signature.js';
 import type { TwilioParams } from './signature.js';
@@ -137,8 +137,7 @@ function statusUpdate(fields: TwilioParams, wireStatus: string, req: InboundRequ
   if (status === undefined) return undefined; // partially_delivered and statuses Twilio adds later: not worth a retry storm
   const update: StatusUpdate = { kind: 'status', providerMessageId, status };
   // The message id is only trusted when the callback token proves the URL is ours.
-  const verified = callbackMessageId(req, ctx);
-  const messageId = verified !== undefined ? parseId<'message'>(verified) : undefined;
+  const messageId = parseId<'message'>(callbackMessageId(req, ctx));
   if (messageId !== undefined) update.messageId = messageId;
   if (status === 'failed') update.error = twilioCallbackError(wireStatus, one(fields, 'ErrorCode'), one(fields, 'ErrorMessage'));
   return update;

@@ -3,6 +3,7 @@ import { toE164 } from '../../domain/phone.js';
 import type { Channel } from '../../domain/records.js';
 import type { SettingsInput } from '../connector.js';
 import { httpBaseUrl, isUnset, picker, rejectUnknownKeys, requiredMatch, requiredSecret } from '../shared/settings-fields.js';
+import { secretOf, settingOf } from '../shared/stored-settings.js';
 
 export const DEFAULT_BASE_URL = 'https://api.twilio.com';
 const KNOWN_KEYS = new Set(['accountSid', 'authToken', 'fromNumber', 'baseUrl']);
@@ -21,14 +22,13 @@ export interface TwilioConfig {
 }
 
 export function configOf(channel: Channel): TwilioConfig {
-  const s = channel.settings;
-  const fromNumber = typeof s.fromNumber === 'string' ? s.fromNumber : '';
+  const fromNumber = settingOf(channel, 'fromNumber') ?? '';
   return {
-    accountSid: typeof s.accountSid === 'string' ? s.accountSid : '',
-    authToken: channel.secrets.authToken || undefined,
+    accountSid: settingOf(channel, 'accountSid') ?? '',
+    authToken: secretOf(channel, 'authToken'),
     fromNumber,
     whatsapp: WHATSAPP_PREFIX.test(fromNumber),
-    baseUrl: typeof s.baseUrl === 'string' && s.baseUrl !== '' ? s.baseUrl : DEFAULT_BASE_URL,
+    baseUrl: settingOf(channel, 'baseUrl') ?? DEFAULT_BASE_URL,
   };
 }
 

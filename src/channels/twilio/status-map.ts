@@ -1,6 +1,8 @@
 import type { MessageType } from '../../domain/content.js';
 import type { MessageError } from '../../domain/records.js';
 import type { OutboundStatus } from '../../domain/status.js';
+import { firstText, numericCode } from '../shared/provider-error.js';
+import { lookupStatus } from '../shared/status-lookup.js';
 
 /**
  * Twilio's `MessageStatus` values (twilio-node `MessageStatus`; reference §1.4 and §8)
@@ -20,16 +22,12 @@ const STATUS_MAP: Readonly<Record<string, OutboundStatus>> = {
   canceled: 'failed',
 };
 
-export function mapTwilioStatus(status: unknown): OutboundStatus | undefined {
-  if (typeof status !== 'string') return undefined;
-  const key = status.trim().toLowerCase();
-  return Object.hasOwn(STATUS_MAP, key) ? STATUS_MAP[key] : undefined;
-}
+export const mapTwilioStatus = (status: unknown): OutboundStatus | undefined => lookupStatus(STATUS_MAP, status, (s) => s.trim().toLowerCase());
 
 /** The error of a failed message from a status callback's `ErrorCode` and `ErrorMessage`. */
 export function twilioCallbackError(status: string, errorCode: unknown, errorMessage: unknown): MessageError {
   const code = numericCode(errorCode);
-  const message = typeof errorMessage === 'string' && errorMessage.trim() !== '' ? errorMessage.slice(0, 1000) : undefined;
+  const message = firstText(errorMessage);
   return {
     code: code ?? 0,
     description: message ?? (code === undefined ? `Twilio reported the message ${status}` : `Twilio reported the message ${status} (error ${code})`),
@@ -38,14 +36,7 @@ export function twilioCallbackError(status: string, errorCode: unknown, errorMes
 
 /** A Twilio REST error body `{code, message, more_info, status}`, with fallbacks. */
 export function twilioApiError(body: Record<string, unknown>, fallbackCode: number, fallbackDescription: string): MessageError {
-  const message = typeof body.message === 'string' && body.message.trim() !== '' ? body.message.slice(0, 1000) : undefined;
-  return { code: numericCode(body.code) ?? fallbackCode, description: message ?? fallbackDescription };
-}
-
-export function numericCode(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^-?\d{1,9}$/.test(v.trim())) return Number(v.trim());
-  return undefined;
+  return { code: numericCode(body.code) ?? fallbackCode, description: firstText(body.message) ?? fallbackDescription };
 }
 
 /** The Roost message type of a media item, from its MIME type (`MediaContentType{N}`). */

@@ -1,4 +1,5 @@
 import type { Connector } from '../connector.js';
+import { phoneIdentifier } from '../shared/identifiers.js';
 import { verifyTwilio } from './auth.js';
 import { parseTwilio } from './inbound.js';
 import { sendViaTwilio } from './send.js';
@@ -18,10 +19,7 @@ export const twilioConnector: Connector = {
   parseSettings: parseTwilioSettings,
   verify: verifyTwilio,
   parse: parseTwilio,
-  identifierFor(address) {
-    const e164 = phoneOfAddress(address);
-    return e164 === undefined ? undefined : { key: 'phonenumber', value: e164 };
-  },
+  identifierFor: (address) => phoneIdentifier(phoneOfAddress(address)),
   ownAddress: (channel) => withoutChannelPrefix(configOf(channel).fromNumber),
   send: sendViaTwilio,
 };

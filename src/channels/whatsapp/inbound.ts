@@ -3,6 +3,7 @@ import type { MessageContent, MessageType } from '../../domain/content.js';
 import { RoostError } from '../../domain/errors.js';
 import { toE164 } from '../../domain/phone.js';
 import type { ChannelContext, InboundItem, InboundMessage, InboundRequest, ParsedInbound, StatusUpdate } from '../connector.js';
+import { isObject, parseJsonBody } from '../shared/json.js';
 import { messageIdOfOpaqueData } from './opaque-data.js';
 import { configOf } from './settings.js';
 import type { WhatsAppConfig } from './settings.js';
@@ -36,7 +37,7 @@ export function parseWhatsApp(req: InboundRequest, ctx: ChannelContext): ParsedI
     if (challenge === undefined || challenge === '' || challenge.length > 1024) throw bad('hub.challenge is missing');
     return { items: [], response: { status: 200, contentType: 'text/plain; charset=utf-8', body: challenge } };
   }
-  const body = parseJsonObject(req.rawBody);
+  const body = parseJsonBody(req.rawBody, bad);
   if (typeof body.object !== 'string') throw bad('object must be a string');
   // Another Graph object (a Page, Instagram) sent to this URL by mistake: acknowledged, not ours.
   if (body.object !== 'whatsapp_business_account') return { items: [] };
@@ -65,21 +66,6 @@ export function parseWhatsApp(req: InboundRequest, ctx: ChannelContext): ParsedI
     }
   }
   return { items };
-}
-
-function parseJsonObject(raw: Buffer): Obj {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw bad('body is not valid JSON');
-  }
-  if (!isObject(value)) throw bad('body must be a JSON object');
-  return value;
-}
-
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function arrayOf(v: unknown): Obj[] {

@@ -2,6 +2,7 @@ import { invalid, missing } from '../../domain/errors.js';
 import type { Channel } from '../../domain/records.js';
 import type { SettingsInput } from '../connector.js';
 import { httpBaseUrl, isUnset, optionalPhone, picker, rejectUnknownKeys, requiredSecret } from '../shared/settings-fields.js';
+import { secretOf, settingOf } from '../shared/stored-settings.js';
 
 export const DEFAULT_BASE_URL = 'https://graph.facebook.com/v21.0';
 const SECRET_KEYS = ['accessToken', 'appSecret', 'verifyToken'] as const;
@@ -19,14 +20,13 @@ export interface WhatsAppConfig {
 }
 
 export function configOf(channel: Channel): WhatsAppConfig {
-  const s = channel.settings;
   return {
-    phoneNumberId: typeof s.phoneNumberId === 'string' ? s.phoneNumberId : '',
-    fromNumber: typeof s.fromNumber === 'string' && s.fromNumber !== '' ? s.fromNumber : undefined,
-    baseUrl: typeof s.baseUrl === 'string' && s.baseUrl !== '' ? s.baseUrl : DEFAULT_BASE_URL,
-    accessToken: channel.secrets.accessToken || undefined,
-    appSecret: channel.secrets.appSecret || undefined,
-    verifyToken: channel.secrets.verifyToken || undefined,
+    phoneNumberId: settingOf(channel, 'phoneNumberId') ?? '',
+    fromNumber: settingOf(channel, 'fromNumber'),
+    baseUrl: settingOf(channel, 'baseUrl') ?? DEFAULT_BASE_URL,
+    accessToken: secretOf(channel, 'accessToken'),
+    appSecret: secretOf(channel, 'appSecret'),
+    verifyToken: secretOf(channel, 'verifyToken'),
   };
 }
 

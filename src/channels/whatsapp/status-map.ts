@@ -1,5 +1,7 @@
 import type { MessageError } from '../../domain/records.js';
 import type { OutboundStatus } from '../../domain/status.js';
+import { numericCode } from '../shared/provider-error.js';
+import { lookupStatus } from '../shared/status-lookup.js';
 
 /**
  * `statuses[].status` values (reference §3.4 and §8) mapped to Roost's. `played` (a voice
@@ -13,11 +15,7 @@ const STATUS_MAP: Readonly<Record<string, OutboundStatus>> = {
   failed: 'failed',
 };
 
-export function mapWhatsAppStatus(status: unknown): OutboundStatus | undefined {
-  if (typeof status !== 'string') return undefined;
-  const key = status.trim().toLowerCase();
-  return Object.hasOwn(STATUS_MAP, key) ? STATUS_MAP[key] : undefined;
-}
+export const mapWhatsAppStatus = (status: unknown): OutboundStatus | undefined => lookupStatus(STATUS_MAP, status, (s) => s.trim().toLowerCase());
 
 /**
  * Error codes that mean "not now" rather than "never": throttling (as courier treats
@@ -40,12 +38,6 @@ export function metaError(err: Obj, fallbackCode: number, fallbackDescription: s
   let description = headline ?? details ?? fallbackDescription;
   if (headline !== undefined && details !== undefined && !headline.includes(details)) description = `${headline}: ${details}`;
   return { code: numericCode(err.code) ?? fallbackCode, description: description.slice(0, 1000) };
-}
-
-function numericCode(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^-?\d{1,9}$/.test(v.trim())) return Number(v.trim());
-  return undefined;
 }
 
 function text(v: unknown): string | undefined {

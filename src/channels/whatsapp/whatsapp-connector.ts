@@ -1,5 +1,6 @@
 import { toE164 } from '../../domain/phone.js';
 import type { Connector } from '../connector.js';
+import { phoneIdentifier } from '../shared/identifiers.js';
 import { verifyWhatsApp } from './auth.js';
 import { parseWhatsApp } from './inbound.js';
 import { sendViaWhatsApp } from './send.js';
@@ -19,10 +20,7 @@ export const whatsappConnector: Connector = {
   parseSettings: parseWhatsAppSettings,
   verify: verifyWhatsApp,
   parse: parseWhatsApp,
-  identifierFor(address) {
-    const e164 = toE164(address.trim().replace(/^whatsapp:/i, ''));
-    return e164 === undefined ? undefined : { key: 'phonenumber', value: e164 };
-  },
+  identifierFor: (address) => phoneIdentifier(toE164(address.trim().replace(/^whatsapp:/i, ''))),
   ownAddress(channel) {
     const config = configOf(channel);
     return config.fromNumber ?? config.phoneNumberId;
