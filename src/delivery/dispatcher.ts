@@ -7,6 +7,7 @@ import type { HttpClient } from '../net/http-client.js';
 import type { ClaimedDelivery, Store } from '../store/store.js';
 import { attemptDelivery } from './attempt.js';
 import type { AttemptResult } from './attempt.js';
+import { InFlight, Wakeup } from '../workers/wakeup.js';
 import { decide, describe } from './outcome.js';
 import type { DeliveryPolicy } from './outcome.js';
 
@@ -37,12 +38,12 @@ const SATURATED_RECHECK_MS = 50;
 
 export class Dispatcher {
   readonly #d: DispatcherDeps;
+  /** Attempts in flight per webhook (for the per-webhook cap); `#all` counts them all. */
   readonly #inFlight = new Map<WebhookId, number>();
-  #total = 0;
+  readonly #all = new InFlight();
+  readonly #wakeup = new Wakeup();
   #running = false;
   #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
-  #idleWaiters: Array<() => void> = [];
   #lastSaturatedClaim = 0;
 
   constructor(deps: DispatcherDeps) {
@@ -56,7 +57,7 @@ export class Dispatcher {
   }
 
   notify(): void {
-    this.#wake?.();
+    this.#wakeup.wake();
   }
 
   /** Stops claiming and waits for attempts in flight to be recorded. */
@@ -64,12 +65,12 @@ export class Dispatcher {
     this.#running = false;
     this.notify();
     await this.#loop;
-    if (this.#total > 0) await new Promise<void>((r) => this.#idleWaiters.push(r));
+    await this.#all.idle();
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
-      const room = this.#d.concurrency - this.#total;
+      const room = this.#d.concurrency - this.#all.count;
       let claimed: ClaimedDelivery[] = [];
       const now = this.#d.clock.now();
       const due = room > 0 ? await this.#d.store.nextDeliveryDue().catch(() => now) : null;
@@ -107,39 +108,22 @@ export class Dispatcher {
         }
       }
       for (const c of claimed) this.#launch(c);
-      if (claimed.length === 0 || this.#total >= this.#d.concurrency) {
+      if (claimed.length === 0 || this.#all.count >= this.#d.concurrency) {
         // Sleep until the next retry is due, the poll interval, or a notify, whichever comes first.
         const untilDue = allSaturated ? SATURATED_RECHECK_MS : due !== null && due > now ? due - now : this.#d.pollIntervalMs;
-        await this.#sleep(Math.max(1, Math.min(this.#d.pollIntervalMs, untilDue)));
+        await this.#wakeup.sleep(Math.max(1, Math.min(this.#d.pollIntervalMs, untilDue)));
       }
     }
   }
 
   #launch(claim: ClaimedDelivery): void {
     const hook = claim.delivery.webhookId;
-    this.#total++;
     this.#inFlight.set(hook, (this.#inFlight.get(hook) ?? 0) + 1);
-    void this.#deliver(claim).finally(() => {
-      this.#total--;
+    this.#all.track(this.#deliver(claim), () => {
       const left = (this.#inFlight.get(hook) ?? 1) - 1;
       if (left === 0) this.#inFlight.delete(hook);
       else this.#inFlight.set(hook, left);
       this.notify();
-      if (this.#total === 0) for (const r of this.#idleWaiters.splice(0)) r();
-    });
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = () => {
-        this.#wake = null;
-        done();
-      };
     });
   }
 

@@ -8,6 +8,7 @@ import type { ChannelContext, Connector, SendOutcome } from '../channels/connect
 import { applyStatus } from '../ingest/apply-status.js';
 import type { HttpClient } from '../net/http-client.js';
 import type { SendJob, Store } from '../store/store.js';
+import { InFlight, Wakeup } from '../workers/wakeup.js';
 
 export interface SendWorkerDeps {
   store: Store;
@@ -39,10 +40,9 @@ const TEST_MODE_PROGRESS: readonly OutboundStatus[] = ['sent', 'delivered'];
 export class SendWorker {
   readonly #d: SendWorkerDeps;
   #running = false;
-  #inFlight = 0;
-  #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
-  readonly #idle = new Set<() => void>();
+  readonly #wakeup = new Wakeup();
+  readonly #inFlight = new InFlight();
 
   constructor(deps: SendWorkerDeps) {
     this.#d = deps;
@@ -55,7 +55,7 @@ export class SendWorker {
   }
 
   notify(): void {
-    this.#wake?.();
+    this.#wakeup.wake();
   }
 
   /** Stops claiming, then waits for in-flight sends to be recorded. */
@@ -63,12 +63,12 @@ export class SendWorker {
     this.#running = false;
     this.notify();
     await this.#loop;
-    while (this.#inFlight > 0) await new Promise<void>((r) => this.#idle.add(r));
+    await this.#inFlight.idle();
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
-      const room = this.#d.concurrency - this.#inFlight;
+      const room = this.#d.concurrency - this.#inFlight.count;
       let jobs: SendJob[] = [];
       const now = this.#d.clock.now();
       const due = room > 0 ? await this.#d.store.nextSendJobDue().catch(() => now) : null;
@@ -79,31 +79,9 @@ export class SendWorker {
           this.#d.log.error({ err }, 'send worker: claiming jobs failed');
         }
       }
-      for (const job of jobs) {
-        this.#inFlight++;
-        void this.#process(job).finally(() => {
-          this.#inFlight--;
-          this.notify();
-          if (this.#inFlight === 0) for (const r of this.#idle) r();
-          this.#idle.clear();
-        });
-      }
-      if (jobs.length === 0 || this.#inFlight >= this.#d.concurrency) await this.#sleep(this.#d.pollIntervalMs);
+      for (const job of jobs) this.#inFlight.track(this.#process(job), () => this.notify());
+      if (jobs.length === 0 || this.#inFlight.count >= this.#d.concurrency) await this.#wakeup.sleep(this.#d.pollIntervalMs);
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.#wake = () => {
-        this.#wake = null;
-        done();
-      };
-    });
   }
 
   async #process(job: SendJob): Promise<void> {
