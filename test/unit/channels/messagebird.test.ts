@@ -1,76 +1,50 @@
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelContext, InboundRequest, StatusUpdate } from '../../../src/channels/connector.js';
+import { describe, expect, it } from 'vitest';
+import type { InboundRequest, StatusUpdate } from '../../../src/channels/connector.js';
 import { JWT_LEEWAY_S, LEGACY_WINDOW_S, verifyMessageBird } from '../../../src/channels/messagebird/auth.js';
 import { messagebirdConnector } from '../../../src/channels/messagebird/messagebird-connector.js';
 import type { MessageContent, MessageType } from '../../../src/domain/content.js';
 import { signMessageBirdJwt } from '../../../src/delivery/signing/messagebird-jwt.js';
 import { signMessageBirdLegacy } from '../../../src/delivery/signing/messagebird-legacy.js';
-import { RoostError } from '../../../src/domain/errors.js';
 import { newId } from '../../../src/domain/ids.js';
-import type { MessageId } from '../../../src/domain/ids.js';
 import type { Channel, Message } from '../../../src/domain/records.js';
-import { createHttpClient } from '../../../src/net/http-client.js';
 import type { HttpClient } from '../../../src/net/http-client.js';
 import {
   messageBirdErrors, messageBirdFixture, startFakeMessageBird, webhookPayload, withQuery,
 } from '../../helpers/fake-messagebird.js';
-import type { FakeMessageBird } from '../../helpers/fake-messagebird.js';
+import {
+  JSON_TYPE, channelBuilder, closedPort, contextFor, inboundRequest, outboundMessage, thrown, useFakeProvider, withStrictHttpClient,
+} from './builders.js';
 
-// ---- builders ---------------------------------------------------------------------------
+// ---- builders (shared ones in ./builders.ts) --------------------------------------------
 
 const ACCESS_KEY = 'live_mb_access_key_0001';
 const SIGNING_KEY = 'mb-signing-key-0001';
 const MB_CHANNEL = '2ceefea7c1b8c79673215c42c1a6b916';
 
-function channel(settings: Record<string, unknown> = {}, secrets: Record<string, string> = {}): Channel {
-  return {
-    id: newId<'channel'>(),
-    workspaceId: newId<'workspace'>(),
-    name: 'messagebird',
-    platformId: 'messagebird',
-    status: 'active',
-    settings: { channelId: MB_CHANNEL, baseUrl: 'https://conversations.messagebird.com/v1', ...settings },
-    secrets: { accessKey: ACCESS_KEY, signingKey: SIGNING_KEY, ...secrets },
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
+const channel = channelBuilder('messagebird', {
+  settings: { channelId: MB_CHANNEL, baseUrl: 'https://conversations.messagebird.com/v1' },
+  secrets: { accessKey: ACCESS_KEY, signingKey: SIGNING_KEY },
+});
 
-const tokenFor = (messageId: string) => createHmac('sha256', 'test-key').update(messageId).digest('base64url').slice(0, 32);
-
-function ctxFor(ch: Channel): ChannelContext {
-  return {
-    channel: ch,
-    inboundUrl: `https://roost.example/inbound/${ch.id}`,
-    statusCallbackUrl: (id: MessageId) => `https://roost.example/inbound/${ch.id}?message=${id}&token=${tokenFor(id)}`,
-    verifyCallbackToken: (id, token) => token === tokenFor(id),
-  };
-}
+const ctxFor = (ch: Channel) => contextFor(ch);
 
 const NOW_S = 1_718_000_000;
 const NOW_MS = NOW_S * 1000;
 
-function request(
-  url: string, body: unknown, opts: { headers?: Record<string, string>; method?: string } = {},
-): InboundRequest {
-  const raw = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-  return {
-    method: opts.method ?? 'POST',
-    url,
-    headers: { ...(raw === '' ? {} : { 'content-type': 'application/json' }), ...opts.headers },
-    query: Object.fromEntries(new URL(url).searchParams),
-    rawBody: Buffer.from(raw, 'utf8'),
-  };
+/** The body as MessageBird sends it: raw text, JSON for anything else, empty for none. */
+const rawOf = (body: unknown): string => (body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body));
+
+/** A request to `url`, with a JSON content-type only when it has a body. */
+function request(url: string, body: unknown, opts: { headers?: Record<string, string>; method?: string } = {}): InboundRequest {
+  const raw = rawOf(body);
+  return inboundRequest(url, raw, { ...opts, contentType: raw === '' ? null : JSON_TYPE });
 }
 
 /** A request signed as MessageBird signs it: a JWT over the exact URL and body. */
 function signed(url: string, body: unknown, o: { key?: string; now?: number; jti?: string; method?: string } = {}): InboundRequest {
-  const raw = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  const raw = rawOf(body);
   const token = signMessageBirdJwt(url, raw, o.key ?? SIGNING_KEY, o.now ?? NOW_S, o.jti);
   return request(url, raw, { method: o.method ?? (raw === '' ? 'GET' : 'POST'), headers: { 'messagebird-signature-jwt': token } });
 }
@@ -85,39 +59,8 @@ function legacySigned(url: string, o: { key?: string; timestamp?: number; method
   });
 }
 
-function message(ch: Channel, type: MessageType, content: MessageContent, to = '+31612345678'): Message {
-  return {
-    id: newId<'message'>(),
-    workspaceId: ch.workspaceId,
-    conversationId: newId<'conversation'>(),
-    channelId: ch.id,
-    platform: 'messagebird',
-    direction: 'sent',
-    status: 'accepted',
-    type,
-    content,
-    from: MB_CHANNEL,
-    to,
-    providerMessageId: null,
-    mode: 'live',
-    error: null,
-    source: null,
-    tag: null,
-    reportUrl: null,
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
-
-function thrown(fn: () => unknown): RoostError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RoostError);
-    return err as RoostError;
-  }
-  throw new Error('expected a RoostError');
-}
+const message = (ch: Channel, type: MessageType, content: MessageContent, to = '+31612345678') =>
+  outboundMessage(ch, type, content, { from: MB_CHANNEL, to });
 
 const DLR_DELIVERED = messageBirdFixture('sms-status-report-delivered') as Record<string, string>;
 const DLR_FAILED = messageBirdFixture('sms-status-report-failed') as Record<string, string>;
@@ -518,23 +461,9 @@ describe('messagebird addresses', () => {
 // ---- send -------------------------------------------------------------------------------
 
 describe('messagebird send', () => {
-  let fake: FakeMessageBird;
-  let http: HttpClient;
+  const { fake, http } = useFakeProvider(startFakeMessageBird);
 
-  beforeAll(async () => {
-    fake = await startFakeMessageBird();
-    http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-  });
-  afterAll(async () => {
-    await http.close();
-    await fake.close();
-  });
-  afterEach(() => {
-    fake.requests.length = 0;
-    fake.respondWith(undefined);
-  });
-
-  const send = (ch: Channel, msg: Message) => messagebirdConnector.send({ message: msg, channel: ch, ctx: ctxFor(ch) }, http);
+  const send = (ch: Channel, msg: Message, client: HttpClient = http) => messagebirdConnector.send({ message: msg, channel: ch, ctx: ctxFor(ch) }, client);
 
   it('posts to /send with the access key, the channel id as from, and a reportUrl', async () => {
     const ch = channel({ baseUrl: fake.url });
@@ -612,23 +541,15 @@ describe('messagebird send', () => {
   });
 
   it('retries when nothing listens on the port', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((r) => closed.close(() => r()));
-    const ch = channel({ baseUrl: `http://127.0.0.1:${port}/v1` });
+    const ch = channel({ baseUrl: `http://127.0.0.1:${await closedPort()}/v1` });
     expect(await send(ch, message(ch, 'text', { text: 'hi' }))).toMatchObject({ kind: 'retry', error: { code: 0 } });
   });
 
   it('fails for good on a refused private address and without credentials', async () => {
-    const strict = createHttpClient({ allowPrivate: false, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-    try {
+    await withStrictHttpClient(async (strict) => {
       const ch = channel({ baseUrl: fake.url });
-      expect(await messagebirdConnector.send({ message: message(ch, 'text', { text: 'hi' }), channel: ch, ctx: ctxFor(ch) }, strict))
-        .toMatchObject({ kind: 'failed', error: { code: 0 } });
-    } finally {
-      await strict.close();
-    }
+      expect(await send(ch, message(ch, 'text', { text: 'hi' }), strict)).toMatchObject({ kind: 'failed', error: { code: 0 } });
+    });
     const bare = channel({ baseUrl: fake.url }, { accessKey: '' });
     expect(await send(bare, message(bare, 'text', { text: 'hi' }))).toMatchObject({ kind: 'failed' });
     expect(fake.requests).toHaveLength(0);

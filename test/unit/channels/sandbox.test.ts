@@ -1,80 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelContext, InboundRequest, StatusUpdate } from '../../../src/channels/connector.js';
+import type { StatusUpdate } from '../../../src/channels/connector.js';
 import { connectorFor, connectors } from '../../../src/channels/registry.js';
 import { sandboxConnector } from '../../../src/channels/sandbox/sandbox-connector.js';
 import { sendblueConnector } from '../../../src/channels/sendblue/sendblue-connector.js';
 import type { MessageContent, MessageType } from '../../../src/domain/content.js';
-import { RoostError } from '../../../src/domain/errors.js';
 import { newId } from '../../../src/domain/ids.js';
-import type { Channel, Message } from '../../../src/domain/records.js';
+import type { Channel } from '../../../src/domain/records.js';
 import type { HttpClient } from '../../../src/net/http-client.js';
+import { channelOf, contextFor, inboundRequest, outboundMessage, thrown } from './builders.js';
 
-function channel(settings: Record<string, unknown> = { fromNumber: '+10000000000' }, secrets: Record<string, string> = {}): Channel {
-  return {
-    id: newId<'channel'>(),
-    workspaceId: newId<'workspace'>(),
-    name: 'sandbox',
-    platformId: 'sandbox',
-    status: 'active',
-    settings,
-    secrets,
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
+// ---- builders (shared ones in ./builders.ts) --------------------------------------------
 
-function ctxFor(ch: Channel): ChannelContext {
-  return {
-    channel: ch,
-    inboundUrl: `https://roost.example/inbound/${ch.id}`,
-    statusCallbackUrl: (id) => `https://roost.example/status?message=${id}&token=t`,
-    verifyCallbackToken: () => false,
-  };
-}
+/** The settings given replace the default ones (`channel({})` has no fromNumber). */
+const channel = (settings: Record<string, unknown> = { fromNumber: '+10000000000' }, secrets: Record<string, string> = {}) =>
+  channelOf('sandbox', settings, secrets);
 
-function request(body: unknown, headers: Record<string, string> = {}, method = 'POST'): InboundRequest {
-  return {
-    method,
-    url: 'https://roost.example/v1/sandbox/inbound',
-    headers: { 'content-type': 'application/json', ...headers },
-    query: {},
-    rawBody: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8'),
-  };
-}
+const ctxFor = (ch: Channel) => contextFor(ch, { statusUrl: 'https://roost.example/status', tokens: 'never' });
 
-function message(ch: Channel, type: MessageType, content: MessageContent): Message {
-  return {
-    id: newId<'message'>(),
-    workspaceId: ch.workspaceId,
-    conversationId: newId<'conversation'>(),
-    channelId: ch.id,
-    platform: 'sandbox',
-    direction: 'sent',
-    status: 'accepted',
-    type,
-    content,
-    from: '+10000000000',
-    to: '+31612345678',
-    providerMessageId: null,
-    mode: 'test',
-    error: null,
-    source: null,
-    tag: null,
-    reportUrl: null,
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
+const request = (body: unknown, headers: Record<string, string> = {}, method = 'POST') =>
+  inboundRequest('https://roost.example/v1/sandbox/inbound', body, { headers, method });
 
-function thrown(fn: () => unknown): RoostError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RoostError);
-    return err as RoostError;
-  }
-  throw new Error('expected a RoostError');
-}
+const message = (ch: Channel, type: MessageType, content: MessageContent) =>
+  outboundMessage(ch, type, content, { from: '+10000000000', to: '+31612345678', mode: 'test' });
 
 const ch = channel();
 const ctx = ctxFor(ch);

@@ -1,92 +1,30 @@
-import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelContext, InboundRequest, StatusUpdate } from '../../../src/channels/connector.js';
+import { describe, expect, it } from 'vitest';
+import type { StatusUpdate } from '../../../src/channels/connector.js';
 import { sendblueConnector } from '../../../src/channels/sendblue/sendblue-connector.js';
 import type { MessageContent, MessageType } from '../../../src/domain/content.js';
-import { RoostError } from '../../../src/domain/errors.js';
 import { newId } from '../../../src/domain/ids.js';
-import type { MessageId } from '../../../src/domain/ids.js';
 import type { Channel, Message } from '../../../src/domain/records.js';
-import { createHttpClient } from '../../../src/net/http-client.js';
 import type { HttpClient } from '../../../src/net/http-client.js';
 import { sendblueInboundPayload, sendblueStatusPayload, startFakeSendblue } from '../../helpers/fake-sendblue.js';
-import type { FakeSendblue } from '../../helpers/fake-sendblue.js';
+import {
+  channelBuilder, closedPort, contextFor, inboundRequest, outboundMessage, thrown, useFakeProvider, withStrictHttpClient,
+} from './builders.js';
+import type { RequestOptions } from './builders.js';
 
-// ---- builders ---------------------------------------------------------------------------
+// ---- builders (shared ones in ./builders.ts) --------------------------------------------
 
 const SECRETS = { apiKeyId: 'key-id-123', apiSecretKey: 'secret-key-456' };
 
-function channel(settings: Record<string, unknown> = {}, secrets: Record<string, string> = {}): Channel {
-  return {
-    id: newId<'channel'>(),
-    workspaceId: newId<'workspace'>(),
-    name: 'imessage',
-    platformId: 'sendblue',
-    status: 'active',
-    settings: { fromNumber: '+15122164639', baseUrl: 'https://api.sendblue.co', ...settings },
-    secrets: { ...SECRETS, ...secrets },
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
+const channel = channelBuilder('sendblue', { name: 'imessage', settings: { fromNumber: '+15122164639', baseUrl: 'https://api.sendblue.co' }, secrets: SECRETS });
 
-const tokenFor = (messageId: string) => createHmac('sha256', 'test-key').update(messageId).digest('hex');
+/** Status callbacks go to Sendblue's own status path, with hex tokens. */
+const ctxFor = (ch: Channel) => contextFor(ch, { statusUrl: `https://roost.example/v1/sendblue/${ch.id}/status`, tokens: 'hex' });
 
-function ctxFor(ch: Channel): ChannelContext {
-  return {
-    channel: ch,
-    inboundUrl: `https://roost.example/inbound/${ch.id}`,
-    statusCallbackUrl: (id: MessageId) => `https://roost.example/v1/sendblue/${ch.id}/status?message=${id}&token=${tokenFor(id)}`,
-    verifyCallbackToken: (id, token) => token === tokenFor(id),
-  };
-}
+const request = (body: unknown, opts: RequestOptions & { url?: string } = {}) =>
+  inboundRequest(opts.url ?? 'https://roost.example/v1/sendblue/inbound', body, opts);
 
-function request(body: unknown, opts: { headers?: Record<string, string>; url?: string; method?: string } = {}): InboundRequest {
-  const url = opts.url ?? 'https://roost.example/v1/sendblue/inbound';
-  return {
-    method: opts.method ?? 'POST',
-    url,
-    headers: { 'content-type': 'application/json', ...opts.headers },
-    query: Object.fromEntries(new URL(url).searchParams),
-    rawBody: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8'),
-  };
-}
-
-function message(ch: Channel, type: MessageType, content: MessageContent): Message {
-  return {
-    id: newId<'message'>(),
-    workspaceId: ch.workspaceId,
-    conversationId: newId<'conversation'>(),
-    channelId: ch.id,
-    platform: 'sendblue',
-    direction: 'sent',
-    status: 'accepted',
-    type,
-    content,
-    from: '+15122164639',
-    to: '+19998887777',
-    providerMessageId: null,
-    mode: 'live',
-    error: null,
-    source: null,
-    tag: null,
-    reportUrl: null,
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
-
-function thrown(fn: () => unknown): RoostError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RoostError);
-    return err as RoostError;
-  }
-  throw new Error('expected a RoostError');
-}
+const message = (ch: Channel, type: MessageType, content: MessageContent) =>
+  outboundMessage(ch, type, content, { from: '+15122164639', to: '+19998887777' });
 
 // ---- settings ---------------------------------------------------------------------------
 
@@ -366,23 +304,9 @@ describe('sendblue addresses', () => {
 // ---- send -------------------------------------------------------------------------------
 
 describe('sendblue send', () => {
-  let fake: FakeSendblue;
-  let http: HttpClient;
+  const { fake, http } = useFakeProvider(startFakeSendblue);
 
-  beforeAll(async () => {
-    fake = await startFakeSendblue();
-    http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-  });
-  afterAll(async () => {
-    await http.close();
-    await fake.close();
-  });
-  afterEach(() => {
-    fake.requests.length = 0;
-    fake.respondWith(undefined);
-  });
-
-  const send = (ch: Channel, msg: Message) => sendblueConnector.send({ message: msg, channel: ch, ctx: ctxFor(ch) }, http);
+  const send = (ch: Channel, msg: Message, client: HttpClient = http) => sendblueConnector.send({ message: msg, channel: ch, ctx: ctxFor(ch) }, client);
 
   it('posts a text message with both key headers and a status callback', async () => {
     const ch = channel({ baseUrl: fake.url });
@@ -474,26 +398,18 @@ describe('sendblue send', () => {
   });
 
   it('retries when nothing listens on the port', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-
-    const ch = channel({ baseUrl: `http://127.0.0.1:${port}` });
+    const ch = channel({ baseUrl: `http://127.0.0.1:${await closedPort()}` });
     const outcome = await send(ch, message(ch, 'text', { text: 'hi' }));
     expect(outcome).toMatchObject({ kind: 'retry', error: { code: 0 } });
   });
 
   it('fails for good when the base URL is a refused private address', async () => {
-    const strict = createHttpClient({ allowPrivate: false, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-    try {
+    await withStrictHttpClient(async (strict) => {
       const ch = channel({ baseUrl: fake.url });
-      const outcome = await sendblueConnector.send({ message: message(ch, 'text', { text: 'hi' }), channel: ch, ctx: ctxFor(ch) }, strict);
+      const outcome = await send(ch, message(ch, 'text', { text: 'hi' }), strict);
       expect(outcome).toMatchObject({ kind: 'failed', error: { code: 0 } });
       expect(fake.requests).toHaveLength(0);
-    } finally {
-      await strict.close();
-    }
+    });
   });
 
   it('fails without calling Sendblue when credentials are missing', async () => {

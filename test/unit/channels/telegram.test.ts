@@ -1,108 +1,31 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelContext, InboundRequest } from '../../../src/channels/connector.js';
+import { describe, expect, it } from 'vitest';
 import { telegramConnector } from '../../../src/channels/telegram/telegram-connector.js';
 import type { MessageContent, MessageType } from '../../../src/domain/content.js';
-import { RoostError } from '../../../src/domain/errors.js';
-import { newId } from '../../../src/domain/ids.js';
-import type { MessageId } from '../../../src/domain/ids.js';
 import type { Channel, Message } from '../../../src/domain/records.js';
-import { createHttpClient } from '../../../src/net/http-client.js';
 import type { HttpClient } from '../../../src/net/http-client.js';
 import { startFakeTelegram, telegramError, telegramFixture, telegramUpdate } from '../../helpers/fake-telegram.js';
-import type { FakeTelegram } from '../../helpers/fake-telegram.js';
+import {
+  channelBuilder, closedPort, contextFor, inboundRequest, outboundMessage, rejected, thrown, useFakeProvider, withStrictHttpClient,
+} from './builders.js';
+import type { RequestOptions } from './builders.js';
 
-// ---- builders ---------------------------------------------------------------------------
+// ---- builders (shared ones in ./builders.ts) --------------------------------------------
 
 const BOT_TOKEN = '7012345678:AAE-test_Token-0123456789abcdef';
 const SECRET_TOKEN = 'tg-secret_0001';
 
-function channel(settings: Record<string, unknown> = {}, secrets: Record<string, string> = {}): Channel {
-  return {
-    id: newId<'channel'>(),
-    workspaceId: newId<'workspace'>(),
-    name: 'telegram',
-    platformId: 'telegram',
-    status: 'active',
-    settings: { baseUrl: 'https://api.telegram.org', registerWebhook: true, ...settings },
-    secrets: { botToken: BOT_TOKEN, secretToken: SECRET_TOKEN, ...secrets },
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
+const channel = channelBuilder('telegram', {
+  settings: { baseUrl: 'https://api.telegram.org', registerWebhook: true },
+  secrets: { botToken: BOT_TOKEN, secretToken: SECRET_TOKEN },
+});
 
-function ctxFor(ch: Channel): ChannelContext {
-  return {
-    channel: ch,
-    inboundUrl: `https://roost.example/inbound/${ch.id}`,
-    statusCallbackUrl: (id: MessageId) => `https://roost.example/inbound/${ch.id}?message=${id}&token=t`,
-    verifyCallbackToken: () => false,
-  };
-}
+/** Telegram never calls back about a sent message: no callback token verifies. */
+const ctxFor = (ch: Channel) => contextFor(ch, { tokens: 'never' });
 
-function request(body: unknown, opts: { headers?: Record<string, string>; method?: string } = {}): InboundRequest {
-  return {
-    method: opts.method ?? 'POST',
-    url: 'https://roost.example/inbound/x',
-    headers: { 'content-type': 'application/json', ...opts.headers },
-    query: {},
-    rawBody: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8'),
-  };
-}
+const request = (body: unknown, opts: RequestOptions = {}) => inboundRequest('https://roost.example/inbound/x', body, opts);
 
-function message(ch: Channel, type: MessageType, content: MessageContent, to = '481516234'): Message {
-  return {
-    id: newId<'message'>(),
-    workspaceId: ch.workspaceId,
-    conversationId: newId<'conversation'>(),
-    channelId: ch.id,
-    platform: 'telegram',
-    direction: 'sent',
-    status: 'accepted',
-    type,
-    content,
-    from: '7012345678',
-    to,
-    providerMessageId: null,
-    mode: 'live',
-    error: null,
-    source: null,
-    tag: null,
-    reportUrl: null,
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
-
-function thrown(fn: () => unknown): RoostError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RoostError);
-    return err as RoostError;
-  }
-  throw new Error('expected a RoostError');
-}
-
-async function rejected(promise: Promise<unknown>): Promise<RoostError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RoostError);
-    return err as RoostError;
-  }
-  throw new Error('expected a RoostError');
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+const message = (ch: Channel, type: MessageType, content: MessageContent, to = '481516234') =>
+  outboundMessage(ch, type, content, { from: '7012345678', to });
 
 // ---- settings ---------------------------------------------------------------------------
 
@@ -345,23 +268,9 @@ describe('telegram addresses', () => {
 // ---- send and register ------------------------------------------------------------------
 
 describe('telegram send', () => {
-  let fake: FakeTelegram;
-  let http: HttpClient;
+  const { fake, http } = useFakeProvider(startFakeTelegram);
 
-  beforeAll(async () => {
-    fake = await startFakeTelegram();
-    http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-  });
-  afterAll(async () => {
-    await http.close();
-    await fake.close();
-  });
-  afterEach(() => {
-    fake.requests.length = 0;
-    fake.respondWith(undefined);
-  });
-
-  const send = (ch: Channel, msg: Message) => telegramConnector.send({ message: msg, channel: ch, ctx: ctxFor(ch) }, http);
+  const send = (ch: Channel, msg: Message, client: HttpClient = http) => telegramConnector.send({ message: msg, channel: ch, ctx: ctxFor(ch) }, client);
 
   it('posts a text message to sendMessage with a numeric chat_id and reports it sent', async () => {
     const ch = channel({ baseUrl: fake.url });
@@ -459,34 +368,17 @@ describe('telegram send', () => {
   });
 
   it('fails for good when the base URL is a refused private address', async () => {
-    const strict = createHttpClient({ allowPrivate: false, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-    try {
+    await withStrictHttpClient(async (strict) => {
       const ch = channel({ baseUrl: fake.url });
-      const outcome = await telegramConnector.send({ message: message(ch, 'text', { text: 'hi' }), channel: ch, ctx: ctxFor(ch) }, strict);
+      const outcome = await send(ch, message(ch, 'text', { text: 'hi' }), strict);
       expect(outcome).toMatchObject({ kind: 'failed', error: { code: 0 } });
       expect(fake.requests).toHaveLength(0);
-    } finally {
-      await strict.close();
-    }
+    });
   });
 });
 
 describe('telegram register (setWebhook)', () => {
-  let fake: FakeTelegram;
-  let http: HttpClient;
-
-  beforeAll(async () => {
-    fake = await startFakeTelegram();
-    http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-  });
-  afterAll(async () => {
-    await http.close();
-    await fake.close();
-  });
-  afterEach(() => {
-    fake.requests.length = 0;
-    fake.respondWith(undefined);
-  });
+  const { fake, http } = useFakeProvider(startFakeTelegram);
 
   it('sets the webhook to the inbound URL with the secret token and the update kinds Roost reads', async () => {
     const ch = channel({ baseUrl: fake.url });

@@ -7,9 +7,8 @@ import type { ChannelContext, InboundRequest } from '../../../src/channels/conne
 import { twilioConnector } from '../../../src/channels/twilio/twilio-connector.js';
 import { decodeForm, expectedTwilioSignature, validBodyHash, validTwilioSignature } from '../../../src/channels/twilio/signature.js';
 import type { TwilioParams } from '../../../src/channels/twilio/signature.js';
-import { newId } from '../../../src/domain/ids.js';
-import type { Channel } from '../../../src/domain/records.js';
 import { encodeForm, twilioFormFixture, twilioSignature } from '../../helpers/fake-twilio.js';
+import { FORM_TYPE, channelOf, contextFor, inboundRequest } from './builders.js';
 
 // ---- official vectors (twilio-node spec/validation.spec.js; reference §1.2) ----------------
 
@@ -191,24 +190,12 @@ describe('X-Twilio-Signature: twilio-node webhooks.spec cases (token s3cr3t)', (
 // ---- the connector's verify over these vectors ----------------------------------------------
 
 function ctxWithToken(authToken: string): ChannelContext {
-  const channel: Channel = {
-    id: newId<'channel'>(),
-    workspaceId: newId<'workspace'>(),
-    name: 'twilio',
-    platformId: 'twilio',
-    status: 'active',
-    settings: { accountSid: `AC${'0'.repeat(32)}`, fromNumber: '+14155550123', baseUrl: 'https://api.twilio.com' },
-    secrets: { authToken },
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-  return { channel, inboundUrl: 'https://mycompany.com/myapp.php', statusCallbackUrl: () => '', verifyCallbackToken: () => false };
+  const settings = { accountSid: `AC${'0'.repeat(32)}`, fromNumber: '+14155550123', baseUrl: 'https://api.twilio.com' };
+  return contextFor(channelOf('twilio', settings, { authToken }), { inboundUrl: 'https://mycompany.com/myapp.php', tokens: 'never' });
 }
 
 function formRequest(url: string, body: string, signature: string | undefined, method = 'POST'): InboundRequest {
-  const headers: Record<string, string | undefined> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (signature !== undefined) headers['x-twilio-signature'] = signature;
-  return { method, url, headers, query: Object.fromEntries(new URL(url).searchParams), rawBody: Buffer.from(body) };
+  return inboundRequest(url, body, { method, contentType: FORM_TYPE, headers: signature === undefined ? {} : { 'x-twilio-signature': signature } });
 }
 
 describe('twilio verify with the official vectors', () => {

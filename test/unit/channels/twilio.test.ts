@@ -1,95 +1,41 @@
-import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChannelContext, InboundMessage, InboundRequest, StatusUpdate } from '../../../src/channels/connector.js';
 import { twilioConnector } from '../../../src/channels/twilio/twilio-connector.js';
 import type { MessageContent, MessageType } from '../../../src/domain/content.js';
-import { RoostError } from '../../../src/domain/errors.js';
 import { newId } from '../../../src/domain/ids.js';
-import type { MessageId } from '../../../src/domain/ids.js';
 import type { Channel, Message } from '../../../src/domain/records.js';
-import { createHttpClient } from '../../../src/net/http-client.js';
 import type { HttpClient } from '../../../src/net/http-client.js';
 import {
   encodeForm, newSid, startFakeTwilio, twilioFormFixture, twilioInboundFields, twilioJsonFixture, twilioSignature, twilioStatusFields,
 } from '../../helpers/fake-twilio.js';
-import type { FakeTwilio, FormFields } from '../../helpers/fake-twilio.js';
+import type { FormFields } from '../../helpers/fake-twilio.js';
+import {
+  FORM_TYPE, channelBuilder, closedPort, contextFor, inboundRequest, outboundMessage, thrown, useFakeProvider, withStrictHttpClient,
+} from './builders.js';
 
-// ---- builders ---------------------------------------------------------------------------
+// ---- builders (shared ones in ./builders.ts) --------------------------------------------
 
 const ACCOUNT_SID = 'AC7d1e3c0f5b9a4e2d8c6b1a0f9e8d7c6b';
 const AUTH_TOKEN = 'f3c1d9e8b7a6c5d4e3f2a1b0c9d8e7f6';
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
-function channel(settings: Record<string, unknown> = {}, secrets: Record<string, string> = {}): Channel {
-  return {
-    id: newId<'channel'>(),
-    workspaceId: newId<'workspace'>(),
-    name: 'sms',
-    platformId: 'twilio',
-    status: 'active',
-    settings: { accountSid: ACCOUNT_SID, fromNumber: '+3197010251234', baseUrl: 'https://api.twilio.com', ...settings },
-    secrets: { authToken: AUTH_TOKEN, ...secrets },
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
+const channel = channelBuilder('twilio', {
+  name: 'sms',
+  settings: { accountSid: ACCOUNT_SID, fromNumber: '+3197010251234', baseUrl: 'https://api.twilio.com' },
+  secrets: { authToken: AUTH_TOKEN },
+});
 
-const tokenFor = (messageId: string) => createHmac('sha256', 'test-key').update(messageId).digest('base64url').slice(0, 32);
-
-function ctxFor(ch: Channel): ChannelContext {
-  const inboundUrl = `https://roost.example/inbound/${ch.id}`;
-  return {
-    channel: ch,
-    inboundUrl,
-    statusCallbackUrl: (id: MessageId) => `${inboundUrl}?message=${id}&token=${tokenFor(id)}`,
-    verifyCallbackToken: (id, token) => token === tokenFor(id),
-  };
-}
+const ctxFor = (ch: Channel) => contextFor(ch);
 
 /** A form POST to `url`, signed as Twilio signs it unless `signature` says otherwise (null: no header). */
 function signed(ctx: ChannelContext, fields: FormFields, opts: { url?: string; signature?: string | null; token?: string } = {}): InboundRequest {
   const url = opts.url ?? ctx.inboundUrl;
-  const headers: Record<string, string | undefined> = { 'content-type': 'application/x-www-form-urlencoded' };
   const signature = opts.signature !== undefined ? opts.signature : twilioSignature(opts.token ?? AUTH_TOKEN, url, fields);
-  if (signature !== null) headers['x-twilio-signature'] = signature;
-  return { method: 'POST', url, headers, query: Object.fromEntries(new URL(url).searchParams), rawBody: Buffer.from(encodeForm(fields)) };
+  return inboundRequest(url, encodeForm(fields), { contentType: FORM_TYPE, headers: signature === null ? {} : { 'x-twilio-signature': signature } });
 }
 
-function message(ch: Channel, type: MessageType, content: MessageContent, to = '+31612345678'): Message {
-  return {
-    id: newId<'message'>(),
-    workspaceId: ch.workspaceId,
-    conversationId: newId<'conversation'>(),
-    channelId: ch.id,
-    platform: 'twilio',
-    direction: 'sent',
-    status: 'accepted',
-    type,
-    content,
-    from: '+3197010251234',
-    to,
-    providerMessageId: null,
-    mode: 'live',
-    error: null,
-    source: null,
-    tag: null,
-    reportUrl: null,
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
-
-function thrown(fn: () => unknown): RoostError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RoostError);
-    return err as RoostError;
-  }
-  throw new Error('expected a RoostError');
-}
+const message = (ch: Channel, type: MessageType, content: MessageContent, to = '+31612345678') =>
+  outboundMessage(ch, type, content, { from: '+3197010251234', to });
 
 // ---- settings ---------------------------------------------------------------------------
 
@@ -426,23 +372,9 @@ describe('twilio addresses', () => {
 // ---- send -------------------------------------------------------------------------------
 
 describe('twilio send', () => {
-  let fake: FakeTwilio;
-  let http: HttpClient;
+  const { fake, http } = useFakeProvider(startFakeTwilio);
 
-  beforeAll(async () => {
-    fake = await startFakeTwilio();
-    http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-  });
-  afterAll(async () => {
-    await http.close();
-    await fake.close();
-  });
-  afterEach(() => {
-    fake.requests.length = 0;
-    fake.respondWith(undefined);
-  });
-
-  const send = (ch: Channel, msg: Message) => twilioConnector.send({ message: msg, channel: ch, ctx: ctxFor(ch) }, http);
+  const send = (ch: Channel, msg: Message, client: HttpClient = http) => twilioConnector.send({ message: msg, channel: ch, ctx: ctxFor(ch) }, client);
   const basic = `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`;
 
   it('posts a form to Messages.json with Basic auth and a status callback', async () => {
@@ -533,24 +465,17 @@ describe('twilio send', () => {
   });
 
   it('retries when nothing listens on the port', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const ch = channel({ baseUrl: `http://127.0.0.1:${port}` });
+    const ch = channel({ baseUrl: `http://127.0.0.1:${await closedPort()}` });
     expect(await send(ch, message(ch, 'text', { text: 'hi' }))).toMatchObject({ kind: 'retry', error: { code: 0 } });
   });
 
   it('fails for good when the base URL is a refused private address', async () => {
-    const strict = createHttpClient({ allowPrivate: false, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-    try {
+    await withStrictHttpClient(async (strict) => {
       const ch = channel({ baseUrl: fake.url });
-      const outcome = await twilioConnector.send({ message: message(ch, 'text', { text: 'hi' }), channel: ch, ctx: ctxFor(ch) }, strict);
+      const outcome = await send(ch, message(ch, 'text', { text: 'hi' }), strict);
       expect(outcome).toMatchObject({ kind: 'failed', error: { code: 0 } });
       expect(fake.requests).toHaveLength(0);
-    } finally {
-      await strict.close();
-    }
+    });
   });
 
   it('fails without calling Twilio when credentials are missing or the content is an hsm', async () => {

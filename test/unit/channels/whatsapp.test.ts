@@ -1,100 +1,40 @@
-import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChannelContext, InboundMessage, InboundRequest, StatusUpdate } from '../../../src/channels/connector.js';
 import { whatsappConnector } from '../../../src/channels/whatsapp/whatsapp-connector.js';
 import type { MessageContent, MessageType } from '../../../src/domain/content.js';
-import { RoostError } from '../../../src/domain/errors.js';
 import { newId } from '../../../src/domain/ids.js';
-import type { MessageId } from '../../../src/domain/ids.js';
 import type { Channel, Message } from '../../../src/domain/records.js';
-import { createHttpClient } from '../../../src/net/http-client.js';
 import type { HttpClient } from '../../../src/net/http-client.js';
 import {
   hubSignature, metaJson, startFakeWhatsApp, whatsappFixture, whatsappFixtureBytes, whatsappStatusNotification,
 } from '../../helpers/fake-whatsapp.js';
-import type { FakeWhatsApp } from '../../helpers/fake-whatsapp.js';
+import {
+  callbackToken, channelBuilder, closedPort, contextFor, inboundRequest, outboundMessage, thrown, useFakeProvider, withStrictHttpClient,
+} from './builders.js';
 
-// ---- builders ---------------------------------------------------------------------------
+// ---- builders (shared ones in ./builders.ts) --------------------------------------------
 
 const PHONE_NUMBER_ID = '114958372610583';
 const SECRETS = { accessToken: 'EAAG-test-access-token', appSecret: 'b7c1d2e3f4a5968778695a4b3c2d1e0f', verifyToken: 'roost-verify-7f3a' };
 const GRAPH = 'https://graph.facebook.com/v21.0';
 
-function channel(settings: Record<string, unknown> = {}, secrets: Record<string, string> = {}): Channel {
-  return {
-    id: newId<'channel'>(),
-    workspaceId: newId<'workspace'>(),
-    name: 'whatsapp',
-    platformId: 'whatsapp',
-    status: 'active',
-    settings: { phoneNumberId: PHONE_NUMBER_ID, baseUrl: GRAPH, ...settings },
-    secrets: { ...SECRETS, ...secrets },
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
+const channel = channelBuilder('whatsapp', { settings: { phoneNumberId: PHONE_NUMBER_ID, baseUrl: GRAPH }, secrets: SECRETS });
 
-const tokenFor = (messageId: string) => createHmac('sha256', 'test-key').update(messageId).digest('base64url').slice(0, 32);
-
-function ctxFor(ch: Channel): ChannelContext {
-  const inboundUrl = `https://roost.example/inbound/${ch.id}`;
-  return {
-    channel: ch,
-    inboundUrl,
-    statusCallbackUrl: (id: MessageId) => `${inboundUrl}?message=${id}&token=${tokenFor(id)}`,
-    verifyCallbackToken: (id, token) => token === tokenFor(id),
-  };
-}
+const ctxFor = (ch: Channel) => contextFor(ch);
 
 /** A notification POST with these raw bytes, signed with the app secret unless told otherwise (null: no header). */
 function post(ctx: ChannelContext, raw: Buffer | string, signature?: string | null): InboundRequest {
   const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
-  const headers: Record<string, string | undefined> = { 'content-type': 'application/json' };
   const sig = signature !== undefined ? signature : hubSignature(SECRETS.appSecret, bytes);
-  if (sig !== null) headers['x-hub-signature-256'] = sig;
-  return { method: 'POST', url: ctx.inboundUrl, headers, query: {}, rawBody: bytes };
+  return inboundRequest(ctx.inboundUrl, bytes, { headers: sig === null ? {} : { 'x-hub-signature-256': sig } });
 }
 
 function handshake(ctx: ChannelContext, query: Record<string, string>): InboundRequest {
-  const url = `${ctx.inboundUrl}?${new URLSearchParams(query)}`;
-  return { method: 'GET', url, headers: {}, query, rawBody: Buffer.alloc(0) };
+  return inboundRequest(`${ctx.inboundUrl}?${new URLSearchParams(query)}`, undefined, { method: 'GET', contentType: null });
 }
 
-function message(ch: Channel, type: MessageType, content: MessageContent, to = '+31612345678'): Message {
-  return {
-    id: newId<'message'>(),
-    workspaceId: ch.workspaceId,
-    conversationId: newId<'conversation'>(),
-    channelId: ch.id,
-    platform: 'whatsapp',
-    direction: 'sent',
-    status: 'accepted',
-    type,
-    content,
-    from: PHONE_NUMBER_ID,
-    to,
-    providerMessageId: null,
-    mode: 'live',
-    error: null,
-    source: null,
-    tag: null,
-    reportUrl: null,
-    createdAt: Date.now(),
-    updatedAt: null,
-  };
-}
-
-function thrown(fn: () => unknown): RoostError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RoostError);
-    return err as RoostError;
-  }
-  throw new Error('expected a RoostError');
-}
+const message = (ch: Channel, type: MessageType, content: MessageContent, to = '+31612345678') =>
+  outboundMessage(ch, type, content, { from: PHONE_NUMBER_ID, to });
 
 // ---- settings ---------------------------------------------------------------------------
 
@@ -350,7 +290,7 @@ describe('whatsapp parse (statuses)', () => {
 
   it('takes the Roost message id from biz_opaque_callback_data only when its token checks out', () => {
     const id = newId<'message'>();
-    const opaque = `roost:${id}:${tokenFor(id)}`;
+    const opaque = `roost:${id}:${callbackToken(id)}`;
     const good = whatsappStatusNotification({ phoneNumberId: PHONE_NUMBER_ID }, WAMID, 'sent', '+31612345678', { biz_opaque_callback_data: opaque });
     expect(parse(good)).toEqual([{ kind: 'status', providerMessageId: WAMID, status: 'sent', messageId: id }]);
     for (const forged of [`roost:${id}:forged`, `roost:${id}`, id, 'something else']) {
@@ -379,23 +319,9 @@ describe('whatsapp addresses', () => {
 // ---- send -------------------------------------------------------------------------------
 
 describe('whatsapp send', () => {
-  let fake: FakeWhatsApp;
-  let http: HttpClient;
+  const { fake, http } = useFakeProvider(startFakeWhatsApp);
 
-  beforeAll(async () => {
-    fake = await startFakeWhatsApp();
-    http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-  });
-  afterAll(async () => {
-    await http.close();
-    await fake.close();
-  });
-  afterEach(() => {
-    fake.requests.length = 0;
-    fake.respondWith(undefined);
-  });
-
-  const send = (ch: Channel, msg: Message) => whatsappConnector.send({ message: msg, channel: ch, ctx: ctxFor(ch) }, http);
+  const send = (ch: Channel, msg: Message, client: HttpClient = http) => whatsappConnector.send({ message: msg, channel: ch, ctx: ctxFor(ch) }, client);
   const bodyOf = (i: number) => fake.requests[i]!.body as Record<string, unknown>;
 
   it('posts a text message with the Bearer token', async () => {
@@ -415,7 +341,7 @@ describe('whatsapp send', () => {
       to: '31612345678',
       type: 'text',
       text: { body: 'Vrijdag 10:00 is gelukt.', preview_url: false },
-      biz_opaque_callback_data: `roost:${msg.id}:${tokenFor(msg.id)}`,
+      biz_opaque_callback_data: `roost:${msg.id}:${callbackToken(msg.id)}`,
     });
     expect(outcome).toMatchObject({ kind: 'accepted', status: 'accepted' });
     expect((outcome as { providerMessageId: string }).providerMessageId).toMatch(/^wamid\./);
@@ -501,24 +427,17 @@ describe('whatsapp send', () => {
   });
 
   it('retries when nothing listens on the port', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const ch = channel({ baseUrl: `http://127.0.0.1:${port}/v21.0` });
+    const ch = channel({ baseUrl: `http://127.0.0.1:${await closedPort()}/v21.0` });
     expect(await send(ch, message(ch, 'text', { text: 'hi' }))).toMatchObject({ kind: 'retry', error: { code: 0 } });
   });
 
   it('fails for good when the base URL is a refused private address', async () => {
-    const strict = createHttpClient({ allowPrivate: false, defaultTimeoutMs: 2000, maxResponseBytes: 65536, connectionsPerOrigin: 4 });
-    try {
+    await withStrictHttpClient(async (strict) => {
       const ch = channel({ baseUrl: fake.url });
-      const outcome = await whatsappConnector.send({ message: message(ch, 'text', { text: 'hi' }), channel: ch, ctx: ctxFor(ch) }, strict);
+      const outcome = await send(ch, message(ch, 'text', { text: 'hi' }), strict);
       expect(outcome).toMatchObject({ kind: 'failed', error: { code: 0 } });
       expect(fake.requests).toHaveLength(0);
-    } finally {
-      await strict.close();
-    }
+    });
   });
 
   it('fails without calling Graph when the access token is missing', async () => {
