@@ -85,9 +85,10 @@ function seedSqlite(path: string, channelId: string) {
         CASE WHEN n = 0 THEN ${BIG} ELSE ${PER_SMALL} END, ?, ? + n, ? + n FROM seq`).run(ws, channelId, channelId, channelId, now, now, now, now);
     db.prepare(`WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < ${MESSAGES - 1})
       INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status, type, content, from_addr,
-        to_addr, provider_message_id, mode, created_at, updated_at)
+        to_addr, provider_message_id, mode, created_at, updated_at, seq)
       SELECT printf('%032x', n), ?, printf('d%031x', CASE WHEN n < ${BIG} THEN 0 ELSE 1 + (n - ${BIG}) / ${PER_SMALL} END), ?, 'sandbox',
-        'received', 'received', 'text', '{"text":"history ' || n || '"}', '+15550000000', '+10000000000', 'h' || n, 'live', ? + n, ? + n
+        'received', 'received', 'text', '{"text":"history ' || n || '"}', '+15550000000', '+10000000000', 'h' || n, 'live', ? + n, ? + n,
+        CASE WHEN n < ${BIG} THEN n + 1 ELSE (n - ${BIG}) % ${PER_SMALL} + 1 END
       FROM seq`).run(ws, channelId, now, now);
   })();
   db.exec('ANALYZE');
@@ -110,10 +111,11 @@ async function seedPostgres(url: string, channelId: string) {
       SELECT 'd' || lpad(to_hex(n), 31, '0'), ${ws}, 'c' || lpad(to_hex(n), 31, '0'), 'active', '["${channelId}"]', '${channelId}', '${channelId}',
         ${now} + n, CASE WHEN n = 0 THEN ${BIG} ELSE ${PER_SMALL} END, ${now}, ${now} + n, ${now} + n FROM generate_series(0, ${CONVERSATIONS - 1}) n`);
     await c.query(`INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status, type, content, from_addr,
-        to_addr, provider_message_id, mode, created_at, updated_at)
+        to_addr, provider_message_id, mode, created_at, updated_at, seq)
       SELECT lpad(to_hex(n), 32, '0'), ${ws}, 'd' || lpad(to_hex(CASE WHEN n < ${BIG} THEN 0 ELSE 1 + (n - ${BIG}) / ${PER_SMALL} END), 31, '0'),
         '${channelId}', 'sandbox', 'received', 'received', 'text', '{"text":"history ' || n || '"}', '+15550000000', '+10000000000',
-        'h' || n, 'live', ${now} + n, ${now} + n FROM generate_series(0, ${MESSAGES - 1}) n`);
+        'h' || n, 'live', ${now} + n, ${now} + n,
+        CASE WHEN n < ${BIG} THEN n + 1 ELSE (n - ${BIG}) % ${PER_SMALL} + 1 END FROM generate_series(0, ${MESSAGES - 1}) n`);
     await c.query('COMMIT');
     await c.query('VACUUM ANALYZE');
   } finally {

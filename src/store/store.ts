@@ -120,7 +120,8 @@ export interface Writes {
   /**
    * Returns false, writing nothing, when the channel already has this provider message id.
    * The engine counts the message in its conversation's `messageCount` (which
-   * `updateConversation` never overwrites), so list totals need no count query.
+   * `updateConversation` never overwrites) and gives it that number as its position, so
+   * list totals need no count query and a page at any offset is one index range.
    */
   insertMessage(m: Message): Promise<boolean>;
   updateMessageStatus(id: MessageId, status: MessageStatus, error: MessageError | null, providerMessageId: string | null, at: number): Promise<void>;

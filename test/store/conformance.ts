@@ -405,7 +405,12 @@ export function runStoreConformance(
           await tx.updateConversation({ ...conv, messageCount: 99, updatedAt: f.T0 + 5 });
         });
         expect((await store.getConversation(ws.id, conv.id))!.messageCount).toBe(2);
-        expect((await store.listMessages(ws.id, { conversationId: conv.id, offset: 0, limit: 10 })).total).toBe(2);
+        const page = await store.listMessages(ws.id, { conversationId: conv.id, offset: 0, limit: 10 });
+        expect(page.total).toBe(2);
+        // The refused duplicate left no gap in the positions: both messages list, newest first.
+        expect(page.items.map((x) => x.id)).toHaveLength(2);
+        expect(page.items[1]!.id).toBe(m.id);
+        expect((await store.listMessages(ws.id, { conversationId: conv.id, offset: 1, limit: 10 })).items.map((x) => x.id)).toEqual([m.id]);
       });
 
       it('enforces at most one active conversation per contact, rolling back only the offending transaction', async () => {

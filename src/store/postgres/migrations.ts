@@ -181,4 +181,16 @@ CREATE TABLE inbound_replay_keys (
 CREATE INDEX inbound_replay_keys_expiry ON inbound_replay_keys(expires_at);
 `,
   },
+  {
+    id: 2,
+    name: 'message sequence numbers',
+    sql: `
+-- Each message's position in its conversation, from the conversation's counter: a page at
+-- offset N is a range on (conversation_id, seq), one index probe at any depth.
+ALTER TABLE messages ADD COLUMN seq INTEGER;
+UPDATE messages m SET seq = r.rn FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY id) AS rn
+                                       FROM messages) r WHERE r.id = m.id;
+CREATE UNIQUE INDEX messages_conversation_seq ON messages(conversation_id, seq);
+`,
+  },
 ];

@@ -242,9 +242,10 @@ const S = {
     WHERE workspace_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text[] IS NULL OR id = ANY($3))`),
   getMessage: stmt('getMessage', 'SELECT * FROM messages WHERE id = $1 AND workspace_id = $2'),
   findMessageByProviderId: stmt('findMessageByProviderId', 'SELECT * FROM messages WHERE channel_id = $1 AND provider_message_id = $2'),
-  // Deferred join: the offset is walked on the (conversation_id, id) index alone.
-  listMessages: stmt('listMessages', `SELECT * FROM messages WHERE id IN (SELECT id FROM messages WHERE conversation_id = $1
-    ORDER BY id DESC LIMIT $2 OFFSET $3) AND workspace_id = $4 ORDER BY id DESC`),
+  // Newest first by position: offset N is the range seq <= count - N, one probe at any depth.
+  // (The bound is a scalar subquery so the planner sees a constant range on the index.)
+  listMessages: stmt('listMessages', `SELECT * FROM messages WHERE conversation_id = $1
+    AND seq <= (SELECT message_count FROM conversations WHERE id = $1 AND workspace_id = $2) - $3 ORDER BY seq DESC LIMIT $4`),
   listMessagesExcluding: stmt('listMessagesExcluding', `SELECT * FROM messages WHERE conversation_id = $1 AND workspace_id = $2
     AND NOT (platform = ANY($3::text[])) ORDER BY id DESC LIMIT $4 OFFSET $5`),
   messageCount: stmt('messageCount', 'SELECT message_count AS n FROM conversations WHERE id = $1 AND workspace_id = $2'),
@@ -312,7 +313,7 @@ function reads(db: Queryable): Reads {
       if (exclude.length === 0) {
         // The conversation keeps its own count, in the same transaction as every insert.
         const [items, count] = await Promise.all([
-          S.listMessages(db, f.conversationId, f.limit, f.offset, ws),
+          S.listMessages(db, f.conversationId, ws, f.offset, f.limit),
           S.messageCount(db, f.conversationId, ws),
         ]);
         return { items: items.map(toMessage), total: count[0]?.n ?? 0 };
@@ -352,8 +353,8 @@ function reads(db: Queryable): Reads {
 }
 
 const INSERT_MESSAGE = `INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status,
-    type, content, from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+    type, content, from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at, seq)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
     ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING`;
 
 const W = {
@@ -375,7 +376,8 @@ const W = {
   updateConversation: stmt('updateConversation', `UPDATE conversations SET status = $4, channel_ids = $5, last_used_channel_id = $6,
     last_inbound_channel_id = $7, last_received_at = $8, last_message_id = $9, updated_at = $12, sort_at = $13
     WHERE id = $1 AND workspace_id = $2 AND contact_id = $3 AND created_at = $11 AND $10::int IS NOT NULL`),
-  countMessage: stmt('countMessage', 'UPDATE conversations SET message_count = message_count + 1 WHERE id = $1'),
+  countMessage: stmt('countMessage', 'UPDATE conversations SET message_count = message_count + 1 WHERE id = $1 RETURNING message_count AS n'),
+  uncountMessage: stmt('uncountMessage', 'UPDATE conversations SET message_count = message_count - 1 WHERE id = $1'),
   updateMessageStatus: stmt('updateMessageStatus', `UPDATE messages SET status = $1, error = $2,
     provider_message_id = coalesce(provider_message_id, $3), updated_at = $4 WHERE id = $5`),
   insertSendJob: stmt('insertSendJob', 'INSERT INTO send_jobs (message_id, workspace_id, run_at) VALUES ($1, $2, $3)'),
@@ -471,16 +473,19 @@ function transactional(client: PoolClient): Tx {
     insertConversation: async (c) => void (await W.insertConversation(db, ...conversationArgs(c))),
     updateConversation: async (c) => void (await W.updateConversation(db, ...conversationArgs(c))),
     async insertMessage(m: Message) {
+      // The conversation's counter gives the message its position (the row lock serialises
+      // writers of one conversation); a duplicate gives it back.
+      const seq = (await W.countMessage(db, m.conversationId))[0]?.n ?? null;
       const p = messageParams(m);
       const res = await db.query({
         name: 'insertMessage',
         text: INSERT_MESSAGE,
         values: [p.id, p.workspace_id, p.conversation_id, p.channel_id, p.platform, p.direction, p.status, p.type, p.content,
-          p.from_addr, p.to_addr, p.provider_message_id, p.mode, p.error, p.source, p.tag, p.report_url, p.created_at, p.updated_at],
+          p.from_addr, p.to_addr, p.provider_message_id, p.mode, p.error, p.source, p.tag, p.report_url, p.created_at, p.updated_at, seq],
       });
-      if (res.rowCount !== 1) return false;
-      await W.countMessage(db, m.conversationId);
-      return true;
+      if (res.rowCount === 1) return true;
+      await W.uncountMessage(db, m.conversationId);
+      return false;
     },
     updateMessageStatus: async (id: MessageId, status: MessageStatus, error: MessageError | null, providerId: string | null, at: number) =>
       void (await W.updateMessageStatus(db, status, error ? JSON.stringify(error) : null, providerId, at, id)),

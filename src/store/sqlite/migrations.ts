@@ -214,4 +214,17 @@ DROP INDEX deliveries_chain;
 CREATE INDEX deliveries_chain ON deliveries(webhook_id, conversation_id, state, id) WHERE state IN ('queued','pending');
 `,
   },
+  {
+    id: 5,
+    name: 'message sequence numbers',
+    sql: `
+-- Each message's position in its conversation (1, 2, 3, ...), assigned from the
+-- conversation's counter at insert. A page at offset N is then a range on
+-- (conversation_id, seq): one index probe at any depth, instead of walking N entries.
+ALTER TABLE messages ADD COLUMN seq INTEGER;
+UPDATE messages SET seq = (SELECT r.rn FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY id) AS rn
+                                             FROM messages) r WHERE r.id = messages.id);
+CREATE UNIQUE INDEX messages_conversation_seq ON messages(conversation_id, seq);
+`,
+  },
 ];

@@ -253,7 +253,7 @@ export class SqliteStore implements Store {
   listMessages = async (ws: WorkspaceId, f: MessageFilter): Promise<Page<Message>> => {
     const exclude = f.excludePlatforms ?? [];
     if (exclude.length === 0) {
-      const items = this.#s.listMessages.all(f.conversationId, f.limit, f.offset, ws).map(toMessage);
+      const items = this.#s.listMessages.all(f.conversationId, ws, f.offset, f.limit).map(toMessage);
       const total = (this.#s.countMessages.get(f.conversationId, ws) as { n: number } | undefined)?.n ?? 0;
       return { items, total };
     }
@@ -357,9 +357,11 @@ export class SqliteStore implements Store {
       this.#s.updateConversation.run(conversationParams(c));
     },
     insertMessage: async (m: Message) => {
-      if (this.#s.insertMessage.run(messageParams(m)).changes !== 1) return false;
-      this.#s.countMessage.run(m.conversationId);
-      return true;
+      // The conversation's counter gives the message its position; a duplicate gives it back.
+      const seq = (this.#s.countMessage.get(m.conversationId) as { n: number } | undefined)?.n ?? null;
+      if (this.#s.insertMessage.run({ ...messageParams(m), seq }).changes === 1) return true;
+      this.#s.uncountMessage.run(m.conversationId);
+      return false;
     },
     updateMessageStatus: async (id: MessageId, status: MessageStatus, error: MessageError | null, providerMessageId: string | null, at: number) => {
       this.#s.updateMessageStatus.run(status, error ? JSON.stringify(error) : null, providerMessageId, at, id);
@@ -550,18 +552,21 @@ function prepare(db: Database.Database) {
 
     getMessage: p('SELECT * FROM messages WHERE id = ? AND workspace_id = ?'),
     findMessageByProviderId: p('SELECT * FROM messages WHERE channel_id = ? AND provider_message_id = ?'),
-    // Deferred join: the offset is walked on the (conversation_id, id) index alone, so a
-    // page 50,000 messages deep reads 10 rows, not 50,010.
-    listMessages: p(`SELECT * FROM messages WHERE id IN (SELECT id FROM messages WHERE conversation_id = ?
-                     ORDER BY id DESC LIMIT ? OFFSET ?) AND workspace_id = ? ORDER BY id DESC`),
+    // Newest first by position: offset N is the range seq <= count - N, one index probe at
+    // any depth (seq runs 1..message_count without gaps; messages are never removed).
+    listMessages: p(`SELECT m.* FROM conversations c JOIN messages m ON m.conversation_id = c.id
+                     WHERE c.id = ? AND c.workspace_id = ? AND m.seq <= c.message_count - ?
+                     ORDER BY m.seq DESC LIMIT ?`),
     // The conversation keeps its own count, in the same transaction as every insert.
     countMessages: p('SELECT message_count AS n FROM conversations WHERE id = ? AND workspace_id = ?'),
     insertMessage: p(`INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status, type, content,
-                      from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at)
+                      from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at, seq)
                       VALUES (@id, @workspace_id, @conversation_id, @channel_id, @platform, @direction, @status, @type, @content,
-                      @from_addr, @to_addr, @provider_message_id, @mode, @error, @source, @tag, @report_url, @created_at, @updated_at)
+                      @from_addr, @to_addr, @provider_message_id, @mode, @error, @source, @tag, @report_url, @created_at, @updated_at,
+                      @seq)
                       ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING`),
-    countMessage: p('UPDATE conversations SET message_count = message_count + 1 WHERE id = ?'),
+    countMessage: p('UPDATE conversations SET message_count = message_count + 1 WHERE id = ? RETURNING message_count AS n'),
+    uncountMessage: p('UPDATE conversations SET message_count = message_count - 1 WHERE id = ?'),
     // The first provider id recorded stays: a later callback may carry another id of the same message.
     updateMessageStatus: p(`UPDATE messages SET status = ?, error = ?, provider_message_id = coalesce(provider_message_id, ?),
                             updated_at = ? WHERE id = ?`),
