@@ -9,9 +9,10 @@ import { RoostError } from '../domain/errors.js';
  * itself a JSON object or array (`content={"text":"Hi"}`) is parsed as JSON.
  */
 export function attributesOf(req: FastifyRequest): Record<string, unknown> {
-  const raw = req.body as Buffer | undefined;
+  const body = req.body as Buffer | undefined;
+  // A UTF-8 byte-order mark is not part of the JSON text.
+  const raw = body && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
   if (raw && raw.length > 0) {
-    if (raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf) return attributesOf({ ...req, body: raw.subarray(3) } as FastifyRequest);
     const type = String(req.headers['content-type'] ?? '').toLowerCase();
     // curl's -d sends JSON labelled as a form; a body that opens like JSON is read as JSON.
     const looksJson = raw[0] === 0x7b || raw[0] === 0x5b || /^\s*[{[]/.test(raw.subarray(0, 64).toString('utf8'));

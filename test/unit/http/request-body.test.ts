@@ -189,3 +189,22 @@ describe('attributesOf: query string', () => {
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
   });
 });
+
+describe('attributesOf with a byte-order mark', () => {
+  // Fastify exposes headers and url through prototype getters, as this stand-in does.
+  class GetterRequest {
+    constructor(readonly body: Buffer, private readonly h: Record<string, string>) {}
+    get headers() {
+      return this.h;
+    }
+    get url() {
+      return '/v1/send';
+    }
+  }
+
+  it('reads a JSON body that starts with a UTF-8 BOM, whatever the request object is made of', () => {
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"to":"+31612345678"}')]);
+    const r = new GetterRequest(body, { 'content-type': 'application/json' }) as unknown as FastifyRequest;
+    expect(attributesOf(r)).toEqual({ to: '+31612345678' });
+  });
+});
