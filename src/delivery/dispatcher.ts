@@ -7,7 +7,7 @@ import type { HttpClient } from '../net/http-client.js';
 import type { ClaimedDelivery, Store } from '../store/store.js';
 import { attemptDelivery } from './attempt.js';
 import type { AttemptResult } from './attempt.js';
-import { InFlight, Wakeup } from '../workers/wakeup.js';
+import { PollingWorker } from '../workers/polling-worker.js';
 import { decide, describe } from './outcome.js';
 import type { DeliveryPolicy } from './outcome.js';
 
@@ -36,93 +36,70 @@ export interface DispatcherDeps {
  */
 const SATURATED_RECHECK_MS = 50;
 
-export class Dispatcher {
+export class Dispatcher extends PollingWorker {
   readonly #d: DispatcherDeps;
-  /** Attempts in flight per webhook (for the per-webhook cap); `#all` counts them all. */
-  readonly #inFlight = new Map<WebhookId, number>();
-  readonly #all = new InFlight();
-  readonly #wakeup = new Wakeup();
-  #running = false;
-  #loop: Promise<void> | null = null;
+  /** Attempts in flight per webhook (for the per-webhook cap); `inFlight` counts them all. */
+  readonly #perWebhook = new Map<WebhookId, number>();
   #lastSaturatedClaim = 0;
 
   constructor(deps: DispatcherDeps) {
+    super();
     this.#d = deps;
   }
 
-  start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
-  }
-
-  notify(): void {
-    this.#wakeup.wake();
-  }
-
-  /** Stops claiming and waits for attempts in flight to be recorded. */
-  async stop(): Promise<void> {
-    this.#running = false;
-    this.notify();
-    await this.#loop;
-    await this.#all.idle();
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      const room = this.#d.concurrency - this.#all.count;
-      let claimed: ClaimedDelivery[] = [];
-      const now = this.#d.clock.now();
-      const due = room > 0 ? await this.#d.store.nextDeliveryDue().catch(() => now) : null;
-      const saturated = [...this.#inFlight].filter(([, n]) => n >= this.#d.perWebhook).map(([id]) => id);
-      // When every webhook in flight is at its cap, a claim would walk the whole backlog to
-      // find another webhook's work; look for that at most every SATURATED_RECHECK_MS.
-      const allSaturated = saturated.length > 0 && saturated.length === this.#inFlight.size;
-      const recheck = !allSaturated || now - this.#lastSaturatedClaim >= SATURATED_RECHECK_MS;
-      if (due !== null && due <= now && recheck) {
-        if (allSaturated) this.#lastSaturatedClaim = now;
-        try {
-          claimed = await this.#d.store.transaction(async (tx) => {
-            // At most one webhook's remaining share per claim: a backlog on one webhook then
-            // costs no give-backs, and the loop claims again at once for the others.
-            const busiest = Math.max(0, ...this.#inFlight.values());
-            const share = this.#inFlight.size <= 1 ? this.#d.perWebhook - busiest : this.#d.perWebhook;
-            const all = await tx.claimDeliveries(now, this.#d.leaseMs, Math.max(1, Math.min(room, share)), saturated);
-            // Keep at most the webhook's remaining share; hand the rest straight back.
-            const taken = new Map<WebhookId, number>();
-            const keep: ClaimedDelivery[] = [];
-            const surplus: ClaimedDelivery[] = [];
-            for (const c of all) {
-              const w = c.delivery.webhookId;
-              const n = (this.#inFlight.get(w) ?? 0) + (taken.get(w) ?? 0);
-              if (n < this.#d.perWebhook) {
-                taken.set(w, (taken.get(w) ?? 0) + 1);
-                keep.push(c);
-              } else surplus.push(c);
-            }
-            if (surplus.length > 0) await tx.unclaimDeliveries(surplus.map((c) => c.delivery.id));
-            return keep;
-          });
-        } catch (err) {
-          this.#d.log.error({ err }, 'delivery: claiming failed');
-        }
+  protected async turn(): Promise<void> {
+    const room = this.#d.concurrency - this.inFlight.count;
+    let claimed: ClaimedDelivery[] = [];
+    const now = this.#d.clock.now();
+    const due = room > 0 ? await this.#d.store.nextDeliveryDue().catch(() => now) : null;
+    const saturated = [...this.#perWebhook].filter(([, n]) => n >= this.#d.perWebhook).map(([id]) => id);
+    // When every webhook in flight is at its cap, a claim would walk the whole backlog to
+    // find another webhook's work; look for that at most every SATURATED_RECHECK_MS.
+    const allSaturated = saturated.length > 0 && saturated.length === this.#perWebhook.size;
+    const recheck = !allSaturated || now - this.#lastSaturatedClaim >= SATURATED_RECHECK_MS;
+    if (due !== null && due <= now && recheck) {
+      if (allSaturated) this.#lastSaturatedClaim = now;
+      try {
+        claimed = await this.#d.store.transaction(async (tx) => {
+          // At most one webhook's remaining share per claim: a backlog on one webhook then
+          // costs no give-backs, and the loop claims again at once for the others.
+          const busiest = Math.max(0, ...this.#perWebhook.values());
+          const share = this.#perWebhook.size <= 1 ? this.#d.perWebhook - busiest : this.#d.perWebhook;
+          const all = await tx.claimDeliveries(now, this.#d.leaseMs, Math.max(1, Math.min(room, share)), saturated);
+          // Keep at most the webhook's remaining share; hand the rest straight back.
+          const taken = new Map<WebhookId, number>();
+          const keep: ClaimedDelivery[] = [];
+          const surplus: ClaimedDelivery[] = [];
+          for (const c of all) {
+            const w = c.delivery.webhookId;
+            const n = (this.#perWebhook.get(w) ?? 0) + (taken.get(w) ?? 0);
+            if (n < this.#d.perWebhook) {
+              taken.set(w, (taken.get(w) ?? 0) + 1);
+              keep.push(c);
+            } else surplus.push(c);
+          }
+          if (surplus.length > 0) await tx.unclaimDeliveries(surplus.map((c) => c.delivery.id));
+          return keep;
+        });
+      } catch (err) {
+        this.#d.log.error({ err }, 'delivery: claiming failed');
       }
-      for (const c of claimed) this.#launch(c);
-      if (claimed.length === 0 || this.#all.count >= this.#d.concurrency) {
-        // Sleep until the next retry is due, the poll interval, or a notify, whichever comes first.
-        const untilDue = allSaturated ? SATURATED_RECHECK_MS : due !== null && due > now ? due - now : this.#d.pollIntervalMs;
-        await this.#wakeup.sleep(Math.max(1, Math.min(this.#d.pollIntervalMs, untilDue)));
-      }
+    }
+    for (const c of claimed) this.#launch(c);
+    if (claimed.length === 0 || this.inFlight.count >= this.#d.concurrency) {
+      // Sleep until the next retry is due, the poll interval, or a notify, whichever comes first.
+      const untilDue = allSaturated ? SATURATED_RECHECK_MS : due !== null && due > now ? due - now : this.#d.pollIntervalMs;
+      await this.wakeup.sleep(Math.max(1, Math.min(this.#d.pollIntervalMs, untilDue)));
     }
   }
 
   #launch(claim: ClaimedDelivery): void {
     const hook = claim.delivery.webhookId;
-    this.#inFlight.set(hook, (this.#inFlight.get(hook) ?? 0) + 1);
-    this.#all.track(this.#deliver(claim), () => {
-      const left = (this.#inFlight.get(hook) ?? 1) - 1;
-      if (left === 0) this.#inFlight.delete(hook);
-      else this.#inFlight.set(hook, left);
+    this.#perWebhook.set(hook, (this.#perWebhook.get(hook) ?? 0) + 1);
+    this.inFlight.track(this.#deliver(claim), () => {
+      const left = (this.#perWebhook.get(hook) ?? 1) - 1;
+      if (left === 0) this.#perWebhook.delete(hook);
+      else this.#perWebhook.set(hook, left);
       this.notify();
     });
   }

@@ -21,8 +21,9 @@ export function accessKeyAuth(store: Store) {
     if (!match) throw new RoostError('unauthorized', 'Request not allowed (incorrect access_key)', 'access_key');
     const hash = hashAccessKey(match[1]!);
     const found = await store.findAccessKey(hash);
-    // The row was found by this hash; the constant-time compare documents the invariant.
-    if (!found || !timingSafeEqual(hash, hashAccessKey(match[1]!))) {
+    // The index lookup already matched the hash; the stored one is compared again in
+    // constant time so that no equality on secret-derived bytes depends on timing.
+    if (!found || found.keyHash.length !== hash.length || !timingSafeEqual(found.keyHash, hash)) {
       throw new RoostError('unauthorized', 'Request not allowed (incorrect access_key)', 'access_key');
     }
     req.caller = { workspace: found.workspace, mode: found.mode };

@@ -20,7 +20,11 @@ export interface StatusChange {
 export async function applyStatus(tx: Tx, seen: Message, change: StatusChange, now: number): Promise<StatusResult> {
   // Decide on the stored row, not the caller's copy: a provider callback may have moved
   // the message on while the caller was waiting for the provider's answer.
-  const message = (await tx.getMessage(seen.workspaceId, seen.id)) ?? seen;
+  return advance(tx, (await tx.getMessage(seen.workspaceId, seen.id)) ?? seen, change, now);
+}
+
+/** The rule itself, on a message read inside this transaction. */
+async function advance(tx: Tx, message: Message, change: StatusChange, now: number): Promise<StatusResult> {
   if (message.direction !== 'sent' || !canAdvance(message.status, change.status)) {
     if (change.providerMessageId && !message.providerMessageId) {
       await tx.updateMessageStatus(message.id, message.status, message.error, change.providerMessageId, message.updatedAt ?? now);
@@ -56,5 +60,6 @@ export async function applyStatusCallback(
     if (byId && byId.channelId === channel.id) message = byId;
   }
   if (!message) return 'unknown_message';
-  return applyStatus(tx, message, { status: update.status, error: update.error, providerMessageId: update.providerMessageId }, now);
+  // Read in this very transaction: no need to read it again.
+  return advance(tx, message, { status: update.status, error: update.error, providerMessageId: update.providerMessageId }, now);
 }

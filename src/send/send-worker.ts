@@ -8,7 +8,7 @@ import type { ChannelContext, Connector, SendOutcome } from '../channels/connect
 import { applyStatus } from '../ingest/apply-status.js';
 import type { HttpClient } from '../net/http-client.js';
 import type { SendJob, Store } from '../store/store.js';
-import { InFlight, Wakeup } from '../workers/wakeup.js';
+import { PollingWorker } from '../workers/polling-worker.js';
 
 export interface SendWorkerDeps {
   store: Store;
@@ -37,51 +37,28 @@ const TEST_MODE_PROGRESS: readonly OutboundStatus[] = ['sent', 'delivered'];
  * the job's fate in one transaction. Polling is the correctness path; `notify()` only
  * makes an idle worker look sooner.
  */
-export class SendWorker {
+export class SendWorker extends PollingWorker {
   readonly #d: SendWorkerDeps;
-  #running = false;
-  #loop: Promise<void> | null = null;
-  readonly #wakeup = new Wakeup();
-  readonly #inFlight = new InFlight();
 
   constructor(deps: SendWorkerDeps) {
+    super();
     this.#d = deps;
   }
 
-  start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
-  }
-
-  notify(): void {
-    this.#wakeup.wake();
-  }
-
-  /** Stops claiming, then waits for in-flight sends to be recorded. */
-  async stop(): Promise<void> {
-    this.#running = false;
-    this.notify();
-    await this.#loop;
-    await this.#inFlight.idle();
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      const room = this.#d.concurrency - this.#inFlight.count;
-      let jobs: SendJob[] = [];
-      const now = this.#d.clock.now();
-      const due = room > 0 ? await this.#d.store.nextSendJobDue().catch(() => now) : null;
-      if (due !== null && due <= now) {
-        try {
-          jobs = await this.#d.store.transaction((tx) => tx.claimSendJobs(now, this.#d.leaseMs, room));
-        } catch (err) {
-          this.#d.log.error({ err }, 'send worker: claiming jobs failed');
-        }
+  protected async turn(): Promise<void> {
+    const room = this.#d.concurrency - this.inFlight.count;
+    let jobs: SendJob[] = [];
+    const now = this.#d.clock.now();
+    const due = room > 0 ? await this.#d.store.nextSendJobDue().catch(() => now) : null;
+    if (due !== null && due <= now) {
+      try {
+        jobs = await this.#d.store.transaction((tx) => tx.claimSendJobs(now, this.#d.leaseMs, room));
+      } catch (err) {
+        this.#d.log.error({ err }, 'send worker: claiming jobs failed');
       }
-      for (const job of jobs) this.#inFlight.track(this.#process(job), () => this.notify());
-      if (jobs.length === 0 || this.#inFlight.count >= this.#d.concurrency) await this.#wakeup.sleep(this.#d.pollIntervalMs);
     }
+    for (const job of jobs) this.inFlight.track(this.#process(job), () => this.notify());
+    if (jobs.length === 0 || this.inFlight.count >= this.#d.concurrency) await this.wakeup.sleep(this.#d.pollIntervalMs);
   }
 
   async #process(job: SendJob): Promise<void> {

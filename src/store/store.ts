@@ -23,6 +23,8 @@ export interface Page<T> {
 }
 
 export interface AuthenticatedKey {
+  /** The stored hash, for the constant-time comparison in the auth layer. */
+  keyHash: Buffer;
   workspace: Workspace;
   keyId: AccessKeyId;
   mode: KeyMode;

@@ -139,8 +139,10 @@ export function runStoreConformance(
           await tx.insertAccessKey(live.record);
           await tx.insertAccessKey(test.record);
         });
-        expect(await store.findAccessKey(hashAccessKey(live.key))).toEqual({ workspace: w, keyId: live.record.id, mode: 'live' });
-        expect(await store.findAccessKey(hashAccessKey(test.key))).toEqual({ workspace: w, keyId: test.record.id, mode: 'test' });
+        expect(await store.findAccessKey(hashAccessKey(live.key)))
+          .toEqual({ keyHash: hashAccessKey(live.key), workspace: w, keyId: live.record.id, mode: 'live' });
+        expect(await store.findAccessKey(hashAccessKey(test.key)))
+          .toEqual({ keyHash: hashAccessKey(test.key), workspace: w, keyId: test.record.id, mode: 'test' });
       });
 
       it('finds nothing for an unknown key, or for a hash that differs in one byte', async () => {

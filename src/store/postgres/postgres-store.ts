@@ -218,7 +218,7 @@ function stmt(name: string, text: string) {
 }
 
 const S = {
-  findAccessKey: stmt('findAccessKey', `SELECT k.id, k.mode, w.id AS workspace_id, w.name, w.signing_key, w.created_at
+  findAccessKey: stmt('findAccessKey', `SELECT k.id, k.key_hash, k.mode, w.id AS workspace_id, w.name, w.signing_key, w.created_at
     FROM access_keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.key_hash = $1`),
   getWorkspace: stmt('getWorkspace', 'SELECT * FROM workspaces WHERE id = $1'),
   countWorkspaces: stmt('countWorkspaces', 'SELECT count(*)::int AS n FROM workspaces'),
@@ -278,7 +278,7 @@ function reads(db: Queryable): Reads {
       const r = (await S.findAccessKey(db, keyHash))[0];
       if (!r) return undefined;
       const workspace = toWorkspace({ id: r.workspace_id, name: r.name, signing_key: r.signing_key, created_at: r.created_at });
-      return { workspace, keyId: r.id as AccessKeyId, mode: r.mode as KeyMode };
+      return { keyHash: r.key_hash as Buffer, workspace, keyId: r.id as AccessKeyId, mode: r.mode as KeyMode };
     },
     getWorkspace: async (id) => one(await S.getWorkspace(db, id), toWorkspace),
     countWorkspaces: async () => (await S.countWorkspaces(db))[0].n,

@@ -148,6 +148,7 @@ export class SqliteStore implements Store {
     const r = this.#s.findAccessKey.get(keyHash) as Record<string, unknown> | undefined;
     if (!r) return undefined;
     return {
+      keyHash: r.key_hash as Buffer,
       workspace: toWorkspace({ id: r.workspace_id, name: r.name, signing_key: r.signing_key, created_at: r.ws_created_at }),
       keyId: r.id as never,
       mode: r.mode as 'live' | 'test',
@@ -511,7 +512,7 @@ function migrate(db: Database.Database): void {
 function prepare(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   return {
-    findAccessKey: p(`SELECT k.id, k.mode, k.workspace_id, w.name, w.signing_key, w.created_at AS ws_created_at
+    findAccessKey: p(`SELECT k.id, k.key_hash, k.mode, k.workspace_id, w.name, w.signing_key, w.created_at AS ws_created_at
                       FROM access_keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.key_hash = ?`),
     getWorkspace: p('SELECT * FROM workspaces WHERE id = ?'),
     countWorkspaces: p('SELECT count(*) AS n FROM workspaces'),
