@@ -78,4 +78,3 @@ function excerptOf(body: string): string {
   return buf.subarray(0, end).toString('utf8');
 }
 
-export { parseRetryAfter };

@@ -8,7 +8,7 @@ import type {
   WebhookEventType,
 } from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
-import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, SendJob, Store, Tx } from '../store.js';
+import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, Tx } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import {
   conversationParams, messageParams, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
@@ -468,26 +468,11 @@ export class SqliteStore implements Store {
     this.#s.promote.run(now, now, webhookId, conversationId, webhookId, conversationId);
   }
 
-  readonly #tx: Tx = Object.assign(Object.create(null), {
-    ...this.#readsObject(),
-    ...this.#writes,
-  }) as Tx;
-
-  #readsObject() {
-    return {
-      findAccessKey: this.findAccessKey, getWorkspace: this.getWorkspace, countWorkspaces: this.countWorkspaces,
-      getDefaultWorkspace: this.getDefaultWorkspace,
-      getChannel: this.getChannel, getChannelForInbound: this.getChannelForInbound, getChannels: this.getChannels,
-      listChannels: this.listChannels, getContact: this.getContact, getContacts: this.getContacts,
-      findContactByIdentifier: this.findContactByIdentifier, getContactIdentifiers: this.getContactIdentifiers,
-      getConversation: this.getConversation, findActiveConversation: this.findActiveConversation,
-      listConversations: this.listConversations, getMessage: this.getMessage,
-      findMessageByProviderId: this.findMessageByProviderId, listMessages: this.listMessages,
-      getWebhook: this.getWebhook, listWebhooks: this.listWebhooks, countWebhooks: this.countWebhooks,
-      countEvents: this.countEvents, listEvents: this.listEvents, matchingWebhooks: this.matchingWebhooks,
-      nextDeliveryDue: this.nextDeliveryDue, nextSendJobDue: this.nextSendJobDue, listDeliveries: this.listDeliveries, getDelivery: this.getDelivery, listAttempts: this.listAttempts, getEvent: this.getEvent,
-    };
-  }
+  /**
+   * What transaction callbacks get: the writes, over a prototype link to the store itself
+   * for every read (one connection, so reads inside a batch see its uncommitted writes).
+   */
+  readonly #tx: Tx = Object.assign(Object.create(this) as Reads, this.#writes);
 }
 
 function channelRow(c: Channel) {

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RESPONSE_EXCERPT_BYTES, attemptDelivery, parseRetryAfter, signedHeaders } from '../../../src/delivery/attempt.js';
+import { RESPONSE_EXCERPT_BYTES, attemptDelivery, signedHeaders } from '../../../src/delivery/attempt.js';
+import { parseRetryAfter } from '../../../src/net/retry-after.js';
 import { JWT_HEADER_NAME } from '../../../src/delivery/signing/messagebird-jwt.js';
 import {
   LEGACY_SIGNATURE_HEADER, LEGACY_TIMESTAMP_HEADER, verifyMessageBirdLegacy,
