@@ -55,7 +55,9 @@ export async function startRoost(config: Config, opts: { clock?: Clock; log?: Lo
     allowPrivate: config.allowPrivateUrls,
     defaultTimeoutMs: config.outboundTimeoutMs,
     maxResponseBytes: 64 * 1024,
-    connectionsPerOrigin: 16,
+    // As many sockets as one webhook may have requests in flight: fewer would make the
+    // socket pool, not ROOST_DELIVERY_PER_WEBHOOK, the cap (Little's law under load).
+    connectionsPerOrigin: Math.max(config.webhook.perWebhook, config.sendConcurrency),
   });
   const contextFor = (channel: Channel) => channelContext(channel, publicUrl);
 

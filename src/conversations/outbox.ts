@@ -13,8 +13,7 @@ import type { Tx } from '../store/store.js';
  * same transaction, so a committed event can never miss its deliveries.
  */
 async function recordEvent(tx: Tx, event: OutboxEvent): Promise<void> {
-  await tx.insertEvent(event);
-  for (const webhook of await tx.matchingWebhooks(event.workspaceId, event.channelId, event.type)) {
+  for (const webhook of await tx.insertEvent(event)) {
     await tx.insertDelivery({
       id: newId(),
       workspaceId: event.workspaceId,

@@ -14,8 +14,13 @@ import { recordConversationEvent } from './outbox.js';
 export async function findOrCreateContact(
   tx: Tx, ws: WorkspaceId, identifier: ContactIdentifier, displayName: string | null, now: number,
 ): Promise<Contact> {
-  const existing = await tx.findContactByIdentifier(ws, identifier);
-  if (existing) return existing;
+  return (await tx.findContactByIdentifier(ws, identifier)) ?? createContact(tx, ws, identifier, displayName, now);
+}
+
+/** A new contact known by `identifier` (the caller has checked there is none). */
+export async function createContact(
+  tx: Tx, ws: WorkspaceId, identifier: ContactIdentifier, displayName: string | null, now: number,
+): Promise<Contact> {
   const contact: Contact = {
     id: newId(),
     workspaceId: ws,
@@ -37,6 +42,11 @@ export async function activeConversationFor(
 ): Promise<{ conversation: Conversation; created: boolean }> {
   const existing = await tx.findActiveConversation(contact.workspaceId, contact.id);
   if (existing) return { conversation: existing, created: false };
+  return { conversation: await openConversation(tx, contact, channelId, now), created: true };
+}
+
+/** A new active conversation with the contact (the caller has checked there is none). */
+export async function openConversation(tx: Tx, contact: Contact, channelId: ChannelId, now: number): Promise<Conversation> {
   const conversation: Conversation = {
     id: newId(),
     workspaceId: contact.workspaceId,
@@ -52,7 +62,7 @@ export async function activeConversationFor(
     updatedAt: now,
   };
   await tx.insertConversation(conversation);
-  return { conversation, created: true };
+  return conversation;
 }
 
 /** Applies a newly stored message to its conversation and records `conversation.created` when new. */

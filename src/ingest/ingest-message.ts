@@ -2,7 +2,7 @@ import { newId } from '../domain/ids.js';
 import type { Channel, Conversation, Message } from '../domain/records.js';
 import type { InboundMessage } from '../channels/connector.js';
 import { recordMessageEvent } from '../conversations/outbox.js';
-import { activeConversationFor, findOrCreateContact, threadMessage } from '../conversations/threading.js';
+import { createContact, openConversation, threadMessage } from '../conversations/threading.js';
 import type { Tx } from '../store/store.js';
 
 export type IngestResult =
@@ -15,11 +15,13 @@ export type IngestResult =
  * is stored once; a retry gets `duplicate` and changes nothing.
  */
 export async function ingestMessage(tx: Tx, channel: Channel, item: InboundMessage, now: number): Promise<IngestResult> {
-  const seen = await tx.findMessageByProviderId(channel.id, item.providerMessageId);
-  if (seen) return { kind: 'duplicate', message: seen };
+  // One read for what the three questions need: seen before? which contact? which conversation?
+  const known = await tx.inboundContext(channel.workspaceId, channel.id, item.providerMessageId, item.contact);
+  if (known.duplicate) return { kind: 'duplicate', message: known.duplicate };
 
-  const contact = await findOrCreateContact(tx, channel.workspaceId, item.contact, item.contactName ?? null, now);
-  const { conversation, created } = await activeConversationFor(tx, contact, channel.id, now);
+  const contact = known.contact ?? (await createContact(tx, channel.workspaceId, item.contact, item.contactName ?? null, now));
+  const created = !known.conversation;
+  const conversation = known.conversation ?? (await openConversation(tx, contact, channel.id, now));
   const message: Message = {
     id: newId(),
     workspaceId: channel.workspaceId,

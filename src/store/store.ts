@@ -51,6 +51,12 @@ export interface SendJob {
   lockedUntil: number;
 }
 
+export interface InboundContext {
+  duplicate?: Message;
+  contact?: Contact;
+  conversation?: Conversation;
+}
+
 export interface WebhookCounts {
   channelSpecific: number;
   generic: number;
@@ -73,6 +79,13 @@ export interface Reads {
   getContacts(ws: WorkspaceId, ids: ContactId[]): Promise<Contact[]>;
   findContactByIdentifier(ws: WorkspaceId, identifier: ContactIdentifier): Promise<Contact | undefined>;
   getContactIdentifiers(ws: WorkspaceId, id: ContactId): Promise<ContactIdentifier[]>;
+
+  /**
+   * What ingesting a provider message needs, in one read: the message when the channel
+   * already has this provider id, the contact known by `identifier`, and that contact's
+   * active conversation (only when the contact exists).
+   */
+  inboundContext(ws: WorkspaceId, channelId: ChannelId, providerMessageId: string, identifier: ContactIdentifier): Promise<InboundContext>;
 
   getConversation(ws: WorkspaceId, id: ConversationId): Promise<Conversation | undefined>;
   findActiveConversation(ws: WorkspaceId, contactId: ContactId): Promise<Conversation | undefined>;
@@ -138,7 +151,11 @@ export interface Writes {
   updateWebhook(w: Webhook): Promise<void>;
   deleteWebhook(ws: WorkspaceId, id: WebhookId): Promise<boolean>;
 
-  insertEvent(e: OutboxEvent): Promise<void>;
+  /**
+   * Adds an event to the outbox and returns its subscribers: the webhooks `matchingWebhooks`
+   * would give for it, read in the same round trip.
+   */
+  insertEvent(e: OutboxEvent): Promise<Webhook[]>;
 
   /**
    * Adds a delivery; the engine makes it `pending` when it is the oldest unfinished one of

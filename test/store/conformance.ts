@@ -583,6 +583,41 @@ export function runStoreConformance(
         expect(await store.findMessageByProviderId(ch.id, 'nope')).toBeUndefined();
       });
 
+      it('answers what ingesting a provider message needs in one read (inboundContext)', async () => {
+        const { ws, ch, ct, identifier, conv } = await graph();
+        const m = f.message(conv, ch.id, {
+          providerMessageId: 'ctx-1', content: { image: { url: 'https://x.example/a.jpg' } }, type: 'image',
+          error: { code: 7, description: 'rejected' }, source: { agentId: 'a-1' }, reportUrl: 'https://customer.example/r',
+        });
+        await write((tx) => tx.insertMessage(m));
+        const stored = (await store.getConversation(ws.id, conv.id))!;
+        // Seen before: the stored message, every field as getMessage gives it.
+        expect(await store.inboundContext(ws.id, ch.id, 'ctx-1', identifier)).toEqual({ duplicate: m });
+        // New message from a known contact with an active conversation.
+        expect(await store.inboundContext(ws.id, ch.id, 'ctx-2', identifier)).toEqual({ contact: ct, conversation: stored });
+        // The same provider id on another channel is not a duplicate.
+        const ch2 = f.channel(ws.id);
+        await write((tx) => tx.insertChannel(ch2));
+        expect((await store.inboundContext(ws.id, ch2.id, 'ctx-1', identifier)).duplicate).toBeUndefined();
+        // Archived: the contact without a conversation.
+        await write((tx) => tx.updateConversation({ ...stored, status: 'archived' }));
+        const archived = await store.inboundContext(ws.id, ch.id, 'ctx-2', identifier);
+        expect(archived.contact).toEqual(ct);
+        expect(archived.conversation).toBeUndefined();
+        // Unknown identifier, or a known one asked from another workspace: nothing.
+        expect(await store.inboundContext(ws.id, ch.id, 'ctx-3', { key: 'phonenumber', value: f.uniquePhone() })).toEqual({});
+        const other = await newWorkspace();
+        expect(await store.inboundContext(other.id, ch.id, 'ctx-3', identifier)).toEqual({});
+        // Inside a transaction it sees the transaction's own writes.
+        const fresh = f.contact(ws.id);
+        const freshId: ContactIdentifier = { key: 'phonenumber', value: fresh.msisdn! };
+        const seen = await write(async (tx) => {
+          await tx.insertContact(fresh, [freshId]);
+          return tx.inboundContext(ws.id, ch.id, 'ctx-4', freshId);
+        });
+        expect(seen).toEqual({ contact: fresh });
+      });
+
       it('writes nothing and returns false for a duplicate provider message id on the same channel', async () => {
         const { ws, ch, conv } = await graph();
         const first = f.message(conv, ch.id, { providerMessageId: 'dup-1', content: { text: 'first' } });
@@ -1080,6 +1115,23 @@ export function runStoreConformance(
           });
           expect(await match(ch.id, 'message.updated')).toEqual([disabled.id]);
           expect(await match(ch.id, 'conversation.updated')).toEqual([disabled.id]);
+        });
+
+        it('inserting an event returns its subscribers, as matchingWebhooks would', async () => {
+          const { ws, ch, conv } = await graph();
+          const generic = await newHook(ws.id, { events: ['message.created'] });
+          const specific = await newHook(ws.id, { channelId: ch.id, events: ['message.created', 'message.updated'] });
+          await newHook(ws.id, { events: ['conversation.created'] });
+          await newHook(ws.id, { events: ['message.created'], status: 'disabled' });
+          await newHook((await newWorkspace()).id, { events: [...WEBHOOK_EVENTS] });
+          const created = f.outboxEvent(ws.id, conv.id, { type: 'message.created', channelId: ch.id });
+          const updated = f.outboxEvent(ws.id, conv.id, { type: 'message.updated', channelId: ch.id });
+          const channelless = f.outboxEvent(ws.id, conv.id, { type: 'message.created', channelId: null });
+          const [a, b, c] = await write(async (tx) => [await tx.insertEvent(created), await tx.insertEvent(updated), await tx.insertEvent(channelless)]);
+          expect(a!.map((h) => h.id).sort()).toEqual([generic.id, specific.id].sort());
+          expect(b).toEqual([specific]);
+          expect(c).toEqual([generic]);
+          expect(await store.getEvent(ws.id, created.id)).toEqual(created);
         });
 
         it('matches nothing in a workspace without webhooks', async () => {

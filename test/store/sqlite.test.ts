@@ -44,18 +44,74 @@ describe('SqliteStore specifics', () => {
     }
   });
 
-  it('runs its connection with synchronous=FULL and foreign keys on', () => {
+  it('runs its connection with synchronous=NORMAL (WalSync flushes) and foreign keys on', () => {
     const pragma = vi.spyOn(Database.prototype, 'pragma');
     fresh();
     const calls = pragma.mock.calls.map((c) => String(c[0]).replace(/\s+/g, '').toLowerCase());
-    expect(calls).toContain('synchronous=full');
+    expect(calls).toContain('synchronous=normal');
     expect(calls).toContain('journal_mode=wal');
     expect(calls).toContain('foreign_keys=on');
     // Read the settings back from the store's own connection.
     const conn = pragma.mock.contexts[0] as Database.Database;
-    expect(conn.pragma('synchronous', { simple: true })).toBe(2); // 2 = FULL
+    expect(conn.pragma('synchronous', { simple: true })).toBe(1); // 1 = NORMAL
     expect(conn.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(conn.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('resolves a transaction only after a WAL flush that began after its commit, committing the next group meanwhile', async () => {
+    const name = `${newId()}.db`;
+    const flushes: Array<(err: NodeJS.ErrnoException | null) => void> = [];
+    const s = new SqliteStore(join(dir, name), { syncWal: (_fd, done) => void flushes.push(done) });
+    stores.push(s);
+    const w1 = f.workspace();
+    const w2 = f.workspace();
+    let first = false;
+    let second = false;
+    const p1 = s.transaction((tx) => tx.insertWorkspace(w1)).then(() => (first = true));
+    await vi.waitFor(() => expect(flushes).toHaveLength(1));
+    // Committed (another connection sees it) but not yet flushed: not resolved.
+    const reader = new Database(join(dir, name), { readonly: true });
+    try {
+      expect(reader.prepare('SELECT count(*) AS n FROM workspaces WHERE id = ?').get(w1.id)).toEqual({ n: 1 });
+      const p2 = s.transaction((tx) => tx.insertWorkspace(w2)).then(() => (second = true));
+      // The second group commits while the first flush is still running...
+      await vi.waitFor(() => expect(reader.prepare('SELECT count(*) AS n FROM workspaces WHERE id = ?').get(w2.id)).toEqual({ n: 1 }));
+      expect(first).toBe(false);
+      flushes[0]!(null);
+      await p1;
+      // ...and needs a flush of its own: the first began before its commit.
+      expect(second).toBe(false);
+      await vi.waitFor(() => expect(flushes).toHaveLength(2));
+      flushes[1]!(null);
+      await p2;
+      expect(second).toBe(true);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('rejects the transactions of a group whose WAL flush failed', async () => {
+    const s = new SqliteStore(join(dir, `${newId()}.db`), {
+      syncWal: (_fd, done) => done(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })),
+    });
+    stores.push(s);
+    await expect(s.transaction((tx) => tx.insertWorkspace(f.workspace()))).rejects.toThrow('EIO');
+  });
+
+  it('copies the WAL into the database file on its checkpointer thread, long before the writer would', async () => {
+    const name = `${newId()}.db`;
+    const s = fresh(name);
+    const ws = f.workspace();
+    await s.transaction((tx) => tx.insertWorkspace(ws));
+    const { statSync } = await import('node:fs');
+    const before = statSync(join(dir, name)).size;
+    // About 4 MB of rows: far below the writer's own threshold (20,000 pages, ~80 MB).
+    for (let b = 0; b < 8; b++) {
+      await s.transaction(async (tx) => {
+        for (let i = 0; i < 64; i++) await tx.insertWorkspace({ ...f.workspace(), name: 'x'.repeat(8000) });
+      });
+    }
+    await vi.waitFor(() => expect(statSync(join(dir, name)).size).toBeGreaterThan(before + 3_000_000), { timeout: 3000 });
   });
 
   it('records every migration in the migrations table', async () => {

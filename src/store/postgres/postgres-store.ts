@@ -14,6 +14,7 @@ import type {
   AuthenticatedKey, ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, Tx,
   Writes,
 } from '../store.js';
+import { ChannelCache } from '../channel-cache.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
 /** Anything that runs a query: the pool (reads) or one client inside a transaction. */
@@ -53,11 +54,14 @@ interface Pending {
 /**
  * The distributed engine: several Roost nodes on one PostgreSQL database.
  *
- * Group commit, as on SQLite: callbacks queued together run in one transaction, each in
- * its own SAVEPOINT, so one durable commit (synchronous_commit on) covers many inbound
- * webhooks. Several batches run at once on separate pooled connections. A callback that
- * hits a unique violation, a serialization failure or a deadlock (two nodes racing for
- * the same contact or conversation) is rolled back to its savepoint and run again.
+ * Group commit, as on SQLite: callbacks queued together run in one transaction, so one
+ * durable commit (synchronous_commit on) covers many inbound webhooks. Several batches
+ * run at once on separate pooled connections. A batch first runs without savepoints
+ * (every round trip counts); if one of its callbacks fails, it is rolled back and run
+ * again with each callback in its own SAVEPOINT, so the failure stays that callback's.
+ * A callback that hits a unique violation, a serialization failure or a deadlock (two
+ * nodes racing for the same contact or conversation) is rolled back to its savepoint and
+ * run again.
  *
  * Cross-node ordering of webhook deliveries relies on a transaction-scoped advisory lock
  * per (webhook, conversation) chain, taken wherever a chain's head can change.
@@ -72,12 +76,13 @@ export class PostgresStore implements Store {
   #closed = false;
   #idle: Array<() => void> = [];
   readonly #reads: Reads;
+  readonly #channels = new ChannelCache();
 
   private constructor(pool: pg.Pool, poolSize: number) {
     this.#pool = pool;
     // Keep one connection free for reads that run outside transactions.
     this.#maxBatches = Math.max(1, poolSize - 1);
-    this.#reads = reads(pool);
+    this.#reads = reads(pool, this.#channels);
     Object.assign(this, this.#reads);
   }
 
@@ -109,51 +114,77 @@ export class PostgresStore implements Store {
   }
 
   async #run(batch: Pending[]): Promise<void> {
-    const aborted = await this.#runBatch(batch);
-    if (!aborted) return;
+    // Optimistic first: no SAVEPOINT round trips. Nearly every batch commits as is; one
+    // whose callback fails is rolled back and run again with a savepoint per callback.
+    let outcome = await this.#runBatch(batch, 'optimistic');
+    if (outcome === 'rerun') outcome = await this.#runBatch(batch, 'savepoints');
+    if (outcome !== 'aborted') return;
     // Alone, a callback holds only its own locks; a cycle with another node is retried.
     for (const p of batch) {
       for (let attempt = 1; ; attempt++) {
-        if (!(await this.#runBatch([p], attempt < 6))) break;
+        if ((await this.#runBatch([p], attempt < 6 ? 'savepoints' : 'final')) === 'settled') break;
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
     }
   }
 
-  /** Runs callbacks in one transaction; returns true when it was aborted (nothing settled). */
-  async #runBatch(batch: Pending[], mayAbort = true): Promise<boolean> {
+  /**
+   * Runs callbacks in one transaction and settles them, or returns without settling any:
+   * `rerun` when an optimistic batch had a failing callback, `aborted` on a deadlock or
+   * serialization failure. `final` settles whatever happens (no abort).
+   */
+  async #runBatch(batch: Pending[], mode: 'optimistic' | 'savepoints' | 'final'): Promise<'settled' | 'rerun' | 'aborted'> {
     let client: PoolClient;
     try {
       client = await this.#pool.connect();
     } catch (err) {
       for (const p of batch) p.reject(err);
-      return false;
+      return 'settled';
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     let broken: unknown = null;
+    let rerun = false;
+    const touched = new Set<ChannelId>();
     try {
       await client.query('BEGIN');
-      const tx = transactional(client);
-      for (const p of batch) {
-        for (let attempt = 1; ; attempt++) {
-          await client.query('SAVEPOINT op');
+      const tx = transactional(client, (id) => touched.add(id));
+      if (mode === 'optimistic') {
+        for (const p of batch) {
           try {
-            const value = await p.fn(tx);
-            await client.query('RELEASE SAVEPOINT op');
-            outcomes.push({ ok: true, value });
-            break;
+            outcomes.push({ ok: true, value: await p.fn(tx) });
           } catch (error) {
-            await client.query('ROLLBACK TO SAVEPOINT op');
-            await client.query('RELEASE SAVEPOINT op');
             const code = (error as { code?: string }).code ?? '';
-            if (RETRY_IN_SAVEPOINT.has(code) && attempt < 4) continue;
-            if (ABORT_BATCH.has(code) && mayAbort) throw new BatchAborted();
-            outcomes.push({ ok: false, error });
+            // A lone callback that failed for good needs no second run: its rollback is the batch's.
+            if (batch.length === 1 && !RETRY_IN_SAVEPOINT.has(code) && !ABORT_BATCH.has(code)) outcomes.push({ ok: false, error });
+            else rerun = true;
             break;
           }
         }
+      } else {
+        for (const p of batch) {
+          for (let attempt = 1; ; attempt++) {
+            await client.query('SAVEPOINT op');
+            try {
+              const value = await p.fn(tx);
+              await client.query('RELEASE SAVEPOINT op');
+              outcomes.push({ ok: true, value });
+              break;
+            } catch (error) {
+              await client.query('ROLLBACK TO SAVEPOINT op');
+              await client.query('RELEASE SAVEPOINT op');
+              const code = (error as { code?: string }).code ?? '';
+              if (RETRY_IN_SAVEPOINT.has(code) && attempt < 4) continue;
+              if (ABORT_BATCH.has(code) && mode === 'savepoints') throw new BatchAborted();
+              outcomes.push({ ok: false, error });
+              break;
+            }
+          }
+        }
       }
-      await client.query('COMMIT');
+      const failed = outcomes.length === 1 && !outcomes[0]!.ok && mode === 'optimistic';
+      await client.query(rerun || failed ? 'ROLLBACK' : 'COMMIT');
+      // Forgotten again after the commit: a read in between may have cached the old row.
+      for (const id of touched) this.#channels.forget(id);
     } catch (err) {
       broken = err;
       await client.query('ROLLBACK').catch(() => {});
@@ -161,19 +192,20 @@ export class PostgresStore implements Store {
       const dead = broken instanceof Error && !(broken instanceof BatchAborted) && !('code' in broken);
       client.release(dead ? (broken as Error) : undefined);
     }
-    if (broken instanceof BatchAborted) return true;
+    if (broken instanceof BatchAborted) return 'aborted';
     if (broken) {
       const code = (broken as { code?: string }).code ?? '';
-      if (ABORT_BATCH.has(code) && mayAbort) return true; // the COMMIT itself lost a serialization race
+      if (ABORT_BATCH.has(code) && mode !== 'final') return 'aborted'; // the COMMIT itself lost a serialization race
       for (const p of batch) p.reject(broken);
-      return false;
+      return 'settled';
     }
+    if (rerun) return 'rerun';
     batch.forEach((p, i) => {
       const o = outcomes[i]!;
       if (o.ok) p.resolve(o.value);
       else p.reject(o.error);
     });
-    return false;
+    return 'settled';
   }
 
   async close(): Promise<void> {
@@ -233,6 +265,13 @@ const S = {
   findContactByIdentifier: stmt('findContactByIdentifier', `SELECT c.* FROM contact_identifiers i JOIN contacts c ON c.id = i.contact_id
     WHERE i.workspace_id = $1 AND i.key = $2 AND i.value = $3`),
   getContactIdentifiers: stmt('getContactIdentifiers', 'SELECT key, value FROM contact_identifiers WHERE workspace_id = $1 AND contact_id = $2'),
+  // Three lookups, one round trip (rows as JSON, mapped like the plain ones).
+  inboundContext: stmt('inboundContext', `SELECT
+      (SELECT to_jsonb(m) FROM messages m WHERE m.channel_id = $1 AND m.provider_message_id = $2) AS duplicate,
+      to_jsonb(c) AS contact,
+      (SELECT to_jsonb(v) FROM conversations v WHERE v.contact_id = c.id AND v.workspace_id = $3 AND v.status = 'active') AS conversation
+    FROM (SELECT 1) AS one
+    LEFT JOIN (contact_identifiers i JOIN contacts c ON c.id = i.contact_id) ON i.workspace_id = $3 AND i.key = $4 AND i.value = $5`),
   getConversation: stmt('getConversation', 'SELECT * FROM conversations WHERE id = $1 AND workspace_id = $2'),
   findActiveConversation: stmt('findActiveConversation', `SELECT * FROM conversations WHERE contact_id = $1 AND workspace_id = $2 AND status = 'active'`),
   listConversations: stmt('listConversations', `SELECT * FROM conversations
@@ -247,7 +286,7 @@ const S = {
   listMessages: stmt('listMessages', `SELECT * FROM messages WHERE conversation_id = $1
     AND seq <= (SELECT message_count FROM conversations WHERE id = $1 AND workspace_id = $2) - $3 ORDER BY seq DESC LIMIT $4`),
   listMessagesExcluding: stmt('listMessagesExcluding', `SELECT * FROM messages WHERE conversation_id = $1 AND workspace_id = $2
-    AND NOT (platform = ANY($3::text[])) ORDER BY id DESC LIMIT $4 OFFSET $5`),
+    AND NOT (platform = ANY($3::text[])) ORDER BY seq DESC LIMIT $4 OFFSET $5`),
   messageCount: stmt('messageCount', 'SELECT message_count AS n FROM conversations WHERE id = $1 AND workspace_id = $2'),
   countMessages: stmt('countMessages', `SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND workspace_id = $2
     AND NOT (platform = ANY($3::text[]))`),
@@ -271,7 +310,7 @@ const S = {
   listEvents: stmt('listEvents', 'SELECT * FROM events WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3'),
 };
 
-function reads(db: Queryable): Reads {
+function reads(db: Queryable, channels?: ChannelCache): Reads {
   const one = <T>(rows: Row[], map: (r: Row) => T): T | undefined => (rows[0] ? map(rows[0]) : undefined);
   return {
     async findAccessKey(keyHash: Buffer): Promise<AuthenticatedKey | undefined> {
@@ -284,7 +323,10 @@ function reads(db: Queryable): Reads {
     countWorkspaces: async () => (await S.countWorkspaces(db))[0].n,
     getDefaultWorkspace: async () => one(await S.getDefaultWorkspace(db), toWorkspace),
     getChannel: async (ws, id) => one(await S.getChannel(db, id, ws), toChannel),
-    getChannelForInbound: async (id) => one(await S.getChannelForInbound(db, id), toChannel),
+    getChannelForInbound: (id) => {
+      const load = async (channelId: ChannelId) => one(await S.getChannelForInbound(db, channelId), toChannel);
+      return channels ? channels.get(id, load) : load(id);
+    },
     async getChannels(ws, ids) {
       if (ids.length === 0) return [];
       const byId = new Map((await S.getChannels(db, ws, ids)).map((r) => [r.id as string, toChannel(r)]));
@@ -298,6 +340,12 @@ function reads(db: Queryable): Reads {
     getContacts: async (ws, ids) => (ids.length === 0 ? [] : (await S.getContacts(db, ws, [...new Set(ids)])).map(toContact)),
     findContactByIdentifier: async (ws, i) => one(await S.findContactByIdentifier(db, ws, i.key, i.value), toContact),
     getContactIdentifiers: async (ws, id) => (await S.getContactIdentifiers(db, ws, id)) as ContactIdentifier[],
+    async inboundContext(ws, channelId, providerMessageId, identifier) {
+      const r = (await S.inboundContext(db, channelId, providerMessageId, ws, identifier.key, identifier.value))[0];
+      if (r.duplicate) return { duplicate: toMessage(r.duplicate) };
+      if (!r.contact) return {};
+      return { contact: toContact(r.contact), conversation: r.conversation ? toConversation(r.conversation) : undefined };
+    },
     getConversation: async (ws, id) => one(await S.getConversation(db, id, ws), toConversation),
     findActiveConversation: async (ws, contactId) => one(await S.findActiveConversation(db, contactId, ws), toConversation),
     async listConversations(ws, f: ConversationFilter): Promise<Page<Conversation>> {
@@ -352,9 +400,14 @@ function reads(db: Queryable): Reads {
   };
 }
 
-const INSERT_MESSAGE = `INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status,
+// One round trip: the conversation's counter (its row lock serialises writers of one
+// conversation) gives the message its position.
+const INSERT_MESSAGE = `WITH counted AS (UPDATE conversations SET message_count = message_count + 1 WHERE id = $3
+    RETURNING message_count)
+  INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status,
     type, content, from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at, seq)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+            (SELECT message_count FROM counted))
     ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING`;
 
 const W = {
@@ -376,7 +429,6 @@ const W = {
   updateConversation: stmt('updateConversation', `UPDATE conversations SET status = $4, channel_ids = $5, last_used_channel_id = $6,
     last_inbound_channel_id = $7, last_received_at = $8, last_message_id = $9, updated_at = $12, sort_at = $13
     WHERE id = $1 AND workspace_id = $2 AND contact_id = $3 AND created_at = $11 AND $10::int IS NOT NULL`),
-  countMessage: stmt('countMessage', 'UPDATE conversations SET message_count = message_count + 1 WHERE id = $1 RETURNING message_count AS n'),
   uncountMessage: stmt('uncountMessage', 'UPDATE conversations SET message_count = message_count - 1 WHERE id = $1'),
   updateMessageStatus: stmt('updateMessageStatus', `UPDATE messages SET status = $1, error = $2,
     provider_message_id = coalesce(provider_message_id, $3), updated_at = $4 WHERE id = $5`),
@@ -393,8 +445,10 @@ const W = {
     first_failure_at = $8, disabled_reason = $9, updated_at = $11 WHERE id = $1 AND workspace_id = $2 AND created_at = $10`),
   deleteWebhookAttempts: stmt('deleteWebhookAttempts', 'DELETE FROM delivery_attempts WHERE webhook_id = $1'),
   deleteWebhookDeliveries: stmt('deleteWebhookDeliveries', 'DELETE FROM deliveries WHERE webhook_id = $1'),
-  insertEvent: stmt('insertEvent', `INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)`),
+  // The event and its subscribers (as matchingWebhooks) in one round trip.
+  insertEvent: stmt('insertEvent', `WITH added AS (INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload,
+    created_at) VALUES ($1, $2, $3, $4, $5, $6, $7))
+    SELECT * FROM webhooks WHERE workspace_id = $2 AND status = 'enabled' AND (channel_id IS NULL OR channel_id = $4) ORDER BY id`),
   chainLock: stmt('chainLock', `SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))`),
   chainOpen: stmt('chainOpen', `SELECT 1 FROM deliveries WHERE webhook_id = $1 AND conversation_id = $2 AND state IN ('queued','pending') LIMIT 1`),
   insertDelivery: stmt('insertDelivery', `INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event_type, conversation_id, state,
@@ -448,7 +502,7 @@ const webhookArgs = (w: Webhook) => {
 let replayWrites = 0;
 
 /** The Tx of one transaction: reads and writes on the transaction's own connection. */
-function transactional(client: PoolClient): Tx {
+function transactional(client: PoolClient, onChannelWrite: (id: ChannelId) => void): Tx {
   const db: Queryable = client;
   const promote = (webhookId: string, conversationId: string, now: number) => W.promote(db, now, webhookId, conversationId);
   const writes: Writes = {
@@ -456,8 +510,12 @@ function transactional(client: PoolClient): Tx {
     setSigningKey: async (ws, key) => void (await W.setSigningKey(db, key, ws)),
     insertAccessKey: async (k) => void (await W.insertAccessKey(db, k.id, k.workspaceId, k.keyHash, k.mode, k.createdAt)),
     deleteAccessKeys: async (ws) => void (await W.deleteAccessKeys(db, ws)),
-    insertChannel: async (c) => void (await W.insertChannel(db, ...channelArgs(c))),
+    insertChannel: async (c) => {
+      onChannelWrite(c.id);
+      await W.insertChannel(db, ...channelArgs(c));
+    },
     updateChannel: async (c) => {
+      onChannelWrite(c.id);
       const a = channelArgs(c);
       await W.updateChannel(db, a[0], a[1], a[2], a[4], a[5], a[6], a[8]);
     },
@@ -475,13 +533,12 @@ function transactional(client: PoolClient): Tx {
     async insertMessage(m: Message) {
       // The conversation's counter gives the message its position (the row lock serialises
       // writers of one conversation); a duplicate gives it back.
-      const seq = (await W.countMessage(db, m.conversationId))[0]?.n ?? null;
       const p = messageParams(m);
       const res = await db.query({
         name: 'insertMessage',
         text: INSERT_MESSAGE,
         values: [p.id, p.workspace_id, p.conversation_id, p.channel_id, p.platform, p.direction, p.status, p.type, p.content,
-          p.from_addr, p.to_addr, p.provider_message_id, p.mode, p.error, p.source, p.tag, p.report_url, p.created_at, p.updated_at, seq],
+          p.from_addr, p.to_addr, p.provider_message_id, p.mode, p.error, p.source, p.tag, p.report_url, p.created_at, p.updated_at],
       });
       if (res.rowCount === 1) return true;
       await W.uncountMessage(db, m.conversationId);
@@ -506,7 +563,8 @@ function transactional(client: PoolClient): Tx {
       return true;
     },
     insertEvent: async (e: OutboxEvent) =>
-      void (await W.insertEvent(db, e.id, e.workspaceId, e.type, e.channelId, e.conversationId, e.payload, e.createdAt)),
+      (await W.insertEvent(db, e.id, e.workspaceId, e.type, e.channelId, e.conversationId, e.payload, e.createdAt))
+        .map(toWebhook).filter((w) => w.events.includes(e.type)),
     async insertDelivery(d: NewDelivery) {
       await W.chainLock(db, d.webhookId, d.conversationId);
       const state: DeliveryState = (await W.chainOpen(db, d.webhookId, d.conversationId)).length > 0 ? 'queued' : 'pending';

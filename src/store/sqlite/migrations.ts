@@ -227,4 +227,13 @@ UPDATE messages SET seq = (SELECT r.rn FROM (SELECT id, ROW_NUMBER() OVER (PARTI
 CREATE UNIQUE INDEX messages_conversation_seq ON messages(conversation_id, seq);
 `,
   },
+  {
+    id: 6,
+    name: 'one conversation index on messages',
+    sql: `
+-- Pages of a conversation walk (conversation_id, seq) in every query, so the older
+-- (conversation_id, id) index only cost a random page write per inbound message.
+DROP INDEX messages_conversation;
+`,
+  },
 ];

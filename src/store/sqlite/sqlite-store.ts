@@ -9,7 +9,11 @@ import type {
 } from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
 import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, Tx } from '../store.js';
+import { ChannelCache } from '../channel-cache.js';
+import { Checkpointer } from './checkpointer.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { WalSync } from './wal-sync.js';
+import type { SyncFn } from './wal-sync.js';
 import {
   conversationParams, messageParams, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
   toWebhook, toWorkspace, webhookParams,
@@ -25,13 +29,14 @@ interface Pending {
 const MAX_BATCH = 512;
 
 /**
- * The embedded engine: one SQLite file in WAL mode with `synchronous=FULL`, so a commit
- * is on disk before the promise of `transaction()` resolves.
+ * The embedded engine: one SQLite file in WAL mode; a commit is on disk before the
+ * promise of `transaction()` resolves (WalSync flushes the WAL off the event loop).
  *
  * Group commit: transactions requested in the same turn of the event loop are run one
  * after another inside one `BEGIN IMMEDIATE ... COMMIT`, each in its own SAVEPOINT so a
  * failing callback rolls back alone. One fsync then makes the whole group durable,
- * which is how a durable acknowledgement per webhook stays cheap under load.
+ * which is how a durable acknowledgement per webhook stays cheap under load; the next
+ * group runs while the previous one is being flushed.
  */
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
@@ -43,15 +48,27 @@ export class SqliteStore implements Store {
   readonly #s: ReturnType<typeof prepare>;
   readonly #stmtCache = new Map<string, Statement>();
   #replayWrites = 0;
+  #checkpointer: Checkpointer | undefined;
+  #walSync: WalSync | undefined;
+  readonly #channels = new ChannelCache();
 
-  constructor(path: string) {
+  /** `syncWal` replaces fdatasync (tests hold it to watch durability). */
+  constructor(path: string, options: { syncWal?: SyncFn } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
+    // NORMAL: a COMMIT writes the WAL without flushing it; WalSync flushes it off the
+    // event loop before any transaction's promise resolves (as durable as FULL).
+    this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
+    // The checkpointer thread keeps the WAL short; this threshold is only its safety net.
+    this.#db.pragma('wal_autocheckpoint = 20000');
     migrate(this.#db);
+    if (path !== ':memory:') {
+      this.#checkpointer = new Checkpointer(path);
+      this.#walSync = new WalSync(path, options.syncWal);
+    }
     this.#s = prepare(this.#db);
     // Transaction control, prepared once: a batch runs 2 of these per callback.
     const p = (sql: string) => this.#db.prepare(sql);
@@ -112,12 +129,17 @@ export class SqliteStore implements Store {
       this.#afterFlush();
       return;
     }
-    batch.forEach((item, i) => {
+    const settle = () => batch.forEach((item, i) => {
       const o = outcomes[i]!;
       if (o.ok) item.resolve(o.value);
       else item.reject(o.error);
     });
+    // The next group commit may run while this one is flushed to disk.
     this.#afterFlush();
+    if (!this.#walSync) return settle();
+    this.#walSync.durable().then(settle, (err: unknown) => {
+      for (const item of batch) item.reject(err);
+    });
   }
 
   #afterFlush(): void {
@@ -130,6 +152,8 @@ export class SqliteStore implements Store {
     while (this.#flushing || this.#scheduled || this.#queue.length > 0) {
       await new Promise((r) => setTimeout(r, 5));
     }
+    await this.#walSync?.close();
+    await this.#checkpointer?.stop();
     this.#db.close();
   }
 
@@ -172,10 +196,10 @@ export class SqliteStore implements Store {
     return r ? toChannel(r) : undefined;
   };
 
-  getChannelForInbound = async (id: ChannelId) => {
+  getChannelForInbound = (id: ChannelId) => this.#channels.get(id, async () => {
     const r = this.#s.getChannelForInbound.get(id);
     return r ? toChannel(r) : undefined;
-  };
+  });
 
   getChannels = async (ws: WorkspaceId, ids: ChannelId[]) => {
     if (ids.length === 0) return [];
@@ -210,6 +234,14 @@ export class SqliteStore implements Store {
 
   getContactIdentifiers = async (ws: WorkspaceId, id: ContactId) =>
     this.#s.getContactIdentifiers.all(ws, id) as ContactIdentifier[];
+
+  inboundContext = async (ws: WorkspaceId, channelId: ChannelId, providerMessageId: string, identifier: ContactIdentifier) => {
+    const duplicate = await this.findMessageByProviderId(channelId, providerMessageId);
+    if (duplicate) return { duplicate };
+    const contact = await this.findContactByIdentifier(ws, identifier);
+    if (!contact) return {};
+    return { contact, conversation: await this.findActiveConversation(ws, contact.id) };
+  };
 
   getConversation = async (ws: WorkspaceId, id: ConversationId) => {
     const r = this.#s.getConversation.get(id, ws);
@@ -260,7 +292,7 @@ export class SqliteStore implements Store {
     }
     const notIn = `platform NOT IN (${exclude.map(() => '?').join(',')})`;
     const items = this.#cached(
-      `SELECT * FROM messages WHERE conversation_id = ? AND workspace_id = ? AND ${notIn} ORDER BY id DESC LIMIT ? OFFSET ?`,
+      `SELECT * FROM messages WHERE conversation_id = ? AND workspace_id = ? AND ${notIn} ORDER BY seq DESC LIMIT ? OFFSET ?`,
     ).all(f.conversationId, ws, ...exclude, f.limit, f.offset).map(toMessage);
     const total = (this.#cached(
       `SELECT count(*) AS n FROM messages WHERE conversation_id = ? AND workspace_id = ? AND ${notIn}`,
@@ -336,9 +368,11 @@ export class SqliteStore implements Store {
       this.#s.deleteAccessKeys.run(ws);
     },
     insertChannel: async (c: Channel) => {
+      this.#channels.forget(c.id);
       this.#s.insertChannel.run(channelRow(c));
     },
     updateChannel: async (c: Channel) => {
+      this.#channels.forget(c.id);
       this.#s.updateChannel.run(channelRow(c));
     },
     insertContact: async (c: Contact, identifiers: ContactIdentifier[]) => {
@@ -401,6 +435,7 @@ export class SqliteStore implements Store {
         id: e.id, workspace_id: e.workspaceId, type: e.type, channel_id: e.channelId,
         conversation_id: e.conversationId, payload: e.payload, created_at: e.createdAt,
       });
+      return this.matchingWebhooks(e.workspaceId, e.channelId, e.type);
     },
     insertDelivery: async (d: NewDelivery) => {
       const state: DeliveryState = this.#s.chainOpen.get(d.webhookId, d.conversationId) ? 'queued' : 'pending';
