@@ -1,13 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { endToEnd } from './scenarios/end-to-end.js';
+import { E2E_P99_LIMIT_MS, endToEnd } from './scenarios/end-to-end.js';
 import { history } from './scenarios/history.js';
 import { ingest } from './scenarios/ingest.js';
 import type { Engine } from './lib/setup.js';
 
 /**
- * `npm run bench [-- --engine sqlite|postgres] [--seconds N] [--only ingest,e2e,fanout,history] [--nodes N]`
+ * `npm run bench [-- --engine sqlite|postgres] [--seconds N] [--only ingest,e2e,fanout,history] [--nodes N]
+ *   [--rates 500,1000,...] [--fanout-rates 100,250,...]`
  * Runs every scenario against the real `roost` process on loopback, each bounded in time,
  * and prints one table. Results are also written to bench/results/.
  */
@@ -21,6 +22,9 @@ if (engine !== 'sqlite' && engine !== 'postgres') throw new Error('--engine must
 const seconds = Number(arg('seconds', '10'));
 const only = new Set(arg('only', 'ingest,e2e,fanout,history').split(','));
 const nodes = Number(arg('nodes', '1'));
+// Offered rates (messages/s) of the end-to-end ladders; each stops at the first rate not held.
+const rates = arg('rates', '250,500,1000,1500,2000,3000,4000,5000').split(',').map(Number);
+const fanoutRates = arg('fanout-rates', '100,250,500,750,1000,1500,2000').split(',').map(Number);
 if (nodes > 1 && engine !== 'postgres') throw new Error('--nodes > 1 needs --engine postgres (one SQLite file has one node)');
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -40,19 +44,25 @@ if (only.has('ingest')) {
     `${fmt(r.ratio * 100, 0)}% of ceiling; errors ${r.roost.errors + r.roost.non2xx}`]);
   rows.push(['5 start to ready', `${fmt(r.readyMs, 0)} ms`, '', '', '', '']);
 }
+const ladder = (label: string, r: Awaited<ReturnType<typeof endToEnd>>) => {
+  for (const st of r.steps) {
+    rows.push([`${label}, offered ${st.offered} msg/s`, `${fmt(st.messagesPerSecond, 0)} msg/s${r.webhooks > 1 ? ` (${fmt(st.eventsPerSecond, 0)} deliveries/s)` : ''}`,
+      fmt(st.latency.p50), fmt(st.latency.p99), fmt(st.latency.p999),
+      `${st.held ? 'held' : 'NOT held'}; ack p99 ${fmt(st.ack.p99)} ms; ${st.delivered}/${st.expected} delivered`]);
+  }
+  rows.push([`${label}: highest rate held (p99 < ${E2E_P99_LIMIT_MS} ms)`, r.best ? `${r.best.offered} msg/s` : 'none', '', '', '', '']);
+};
 if (only.has('e2e')) {
-  const r = await endToEnd(engine, seconds, 1);
+  const r = await endToEnd(engine, seconds, 1, rates);
   out.endToEnd = r;
   peak = Math.max(peak, r.peakRssMb);
-  rows.push(['2 end to end (1 webhook)', `${fmt(r.messagesPerSecond, 0)} msg/s`, fmt(r.latency.p50), fmt(r.latency.p99), fmt(r.latency.p999),
-    `${r.delivered}/${r.expected} delivered`]);
+  ladder('2 end to end (1 webhook)', r);
 }
 if (only.has('fanout')) {
-  const r = await endToEnd(engine, seconds, 5);
+  const r = await endToEnd(engine, seconds, 5, fanoutRates);
   out.fanout = r;
   peak = Math.max(peak, r.peakRssMb);
-  rows.push(['3 fan-out (5 webhooks)', `${fmt(r.messagesPerSecond, 0)} msg/s (${fmt(r.eventsPerSecond, 0)} deliveries/s)`, fmt(r.latency.p50), fmt(r.latency.p99),
-    fmt(r.latency.p999), `${r.delivered}/${r.expected} delivered`]);
+  ladder('3 fan-out (5 webhooks)', r);
 }
 if (peak > 0) rows.push(['5 peak RSS during 1-3', `${fmt(peak, 0)} MB`, '', '', '', '']);
 if (only.has('history')) {

@@ -20,6 +20,8 @@ export async function load(opts: {
   headers?: Record<string, string>;
   body: (i: number) => string;
   onSend?: (i: number) => void;
+  /** Open loop: requests per second across all connections (absent: as fast as answers come). */
+  rate?: number;
 }): Promise<LoadResult> {
   let i = 0;
   const result = await autocannon({
@@ -27,6 +29,7 @@ export async function load(opts: {
     connections: opts.connections,
     duration: opts.seconds,
     pipelining: 1,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
     requests: [
       {
         method: 'POST',

@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import { fork, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createTestDatabase } from '../../test/helpers/postgres.js';
 import { apiClient, removeDataDir, startRoost } from '../../test/helpers/roost-process.js';
@@ -89,17 +87,23 @@ export async function launchBaseline(): Promise<{ url: string; close(): Promise<
   };
 }
 
-/** A webhook receiver that answers 200 at once and reports each body to `onBody`. */
-export async function startReceiver(onBody: (path: string, body: string, at: number) => void): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      onBody(req.url ?? '/', Buffer.concat(chunks).toString('utf8'), performance.now());
-      res.writeHead(200, { 'content-length': '2' }).end('ok');
+/**
+ * A webhook receiver in its own process (bench/lib/receiver-server.mjs): `onEvent` gets each
+ * event's content text and its arrival time in epoch ms (performance.timeOrigin + now()).
+ */
+export async function launchReceiver(onEvent: (text: string, at: number) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const child = fork(resolve(import.meta.dirname, 'receiver-server.mjs'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((res) => {
+    child.on('message', (m: unknown) => {
+      if (Array.isArray(m)) for (const [text, at] of m as Array<[string, number]>) onEvent(text, at);
+      else res((m as { port: number }).port);
     });
   });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => {
+      child.once('exit', () => r());
+      child.kill('SIGTERM');
+    }),
+  };
 }
