@@ -66,7 +66,7 @@ if (only.has('fanout')) {
 }
 if (peak > 0) rows.push(['5 peak RSS during 1-3', `${fmt(peak, 0)} MB`, '', '', '', '']);
 if (only.has('history')) {
-  const r = await history(engine, 300);
+  const r = await history(engine, 1000);
   out.history = r;
   rows.push(['4 history: seed 1M messages', `${fmt(r.seedSeconds)} s`, '', '', '', '']);
   for (const [name, s] of [['first page', r.firstPage], ['page 50,000 deep', r.deepPage], ['conversations', r.conversations],

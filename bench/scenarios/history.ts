@@ -38,7 +38,7 @@ export async function history(engine: Engine, reps: number) {
     return performance.now() - t;
   };
   const measure = async (path: string) => {
-    for (let i = 0; i < 20; i++) await get(path);
+    for (let i = 0; i < 200; i++) await get(path); // JIT, page cache and pools warm
     const samples: number[] = [];
     for (let i = 0; i < reps; i++) samples.push(await get(path));
     return summarize(samples);
