@@ -450,17 +450,22 @@ const W = {
     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7))
     SELECT * FROM webhooks WHERE workspace_id = $2 AND status = 'enabled' AND (channel_id IS NULL OR channel_id = $4) ORDER BY id`),
   chainLock: stmt('chainLock', `SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))`),
-  chainOpen: stmt('chainOpen', `SELECT 1 FROM deliveries WHERE webhook_id = $1 AND conversation_id = $2 AND state IN ('queued','pending') LIMIT 1`),
+  // After chainLock (its own statement, so this one's snapshot sees the chain as it is
+  // once the lock is held): queued behind an unfinished delivery of the chain, else pending.
   insertDelivery: stmt('insertDelivery', `INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event_type, conversation_id, state,
-    next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)`),
-  claimDeliveries: stmt('claimDeliveries', `UPDATE deliveries SET locked_until = $1, attempts = attempts + 1
+    next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6,
+    (SELECT CASE WHEN EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = $3 AND conversation_id = $6 AND state IN ('queued','pending'))
+            THEN 'queued' ELSE 'pending' END), $7, $7, $7)
+    RETURNING state`),
+  // The claim and what an attempt needs (payload, URL, signing key) in one round trip.
+  claimDeliveries: stmt('claimDeliveries', `WITH claimed AS (UPDATE deliveries SET locked_until = $1, attempts = attempts + 1
     WHERE id IN (SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                  WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND d.locked_until <= $2 AND w.status = 'enabled'
                    AND NOT (d.webhook_id = ANY($4::text[]))
                  ORDER BY d.next_attempt_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED)
-    RETURNING *`),
-  claimInfo: stmt('claimInfo', `SELECT d.id, e.payload, w.url, ws.signing_key FROM deliveries d JOIN events e ON e.id = d.event_id
-    JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id WHERE d.id = ANY($1::text[])`),
+    RETURNING *)
+    SELECT c.*, e.payload AS claim_payload, w.url AS claim_url, ws.signing_key AS claim_signing_key
+    FROM claimed c JOIN events e ON e.id = c.event_id JOIN webhooks w ON w.id = c.webhook_id JOIN workspaces ws ON ws.id = c.workspace_id`),
   unclaimDeliveries: stmt('unclaimDeliveries', 'UPDATE deliveries SET locked_until = 0, attempts = attempts - 1 WHERE id = ANY($1::text[])'),
   insertAttempt: stmt('insertAttempt', `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, url, attempted_at, duration_ms,
     status_code, response_excerpt, error, trigger) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`),
@@ -567,19 +572,15 @@ function transactional(client: PoolClient, onChannelWrite: (id: ChannelId) => vo
         .map(toWebhook).filter((w) => w.events.includes(e.type)),
     async insertDelivery(d: NewDelivery) {
       await W.chainLock(db, d.webhookId, d.conversationId);
-      const state: DeliveryState = (await W.chainOpen(db, d.webhookId, d.conversationId)).length > 0 ? 'queued' : 'pending';
-      await W.insertDelivery(db, d.id, d.workspaceId, d.webhookId, d.eventId, d.eventType, d.conversationId, state, d.createdAt);
-      return state;
+      const [row] = await W.insertDelivery(db, d.id, d.workspaceId, d.webhookId, d.eventId, d.eventType, d.conversationId, d.createdAt);
+      return row.state as DeliveryState;
     },
     async claimDeliveries(now, leaseMs, limit, skipWebhooks) {
       const rows = await W.claimDeliveries(db, now + leaseMs, now, limit, skipWebhooks);
-      if (rows.length === 0) return [];
-      const info = new Map((await W.claimInfo(db, rows.map((r) => r.id))).map((r) => [r.id as string, r]));
-      return rows.flatMap((row): ClaimedDelivery[] => {
-        const i = info.get(row.id);
-        if (!i) return [];
-        return [{ delivery: toDelivery(row), url: i.url, payload: i.payload, signingKey: i.signing_key, lockedUntil: now + leaseMs }];
-      });
+      return rows.map((row): ClaimedDelivery => ({
+        delivery: toDelivery(row), url: row.claim_url, payload: row.claim_payload, signingKey: row.claim_signing_key,
+        lockedUntil: now + leaseMs,
+      }));
     },
     unclaimDeliveries: async (ids: DeliveryId[]) => void (await W.unclaimDeliveries(db, ids)),
     recordAttempt: async (a: DeliveryAttempt) =>
