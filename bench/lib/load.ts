@@ -19,9 +19,6 @@ export async function load(opts: {
   seconds: number;
   headers?: Record<string, string>;
   body: (i: number) => string;
-  onSend?: (i: number) => void;
-  /** Open loop: requests per second across all connections (absent: as fast as answers come). */
-  rate?: number;
 }): Promise<LoadResult> {
   let i = 0;
   const result = await autocannon({
@@ -29,17 +26,12 @@ export async function load(opts: {
     connections: opts.connections,
     duration: opts.seconds,
     pipelining: 1,
-    ...(opts.rate ? { overallRate: opts.rate } : {}),
     requests: [
       {
         method: 'POST',
         path: opts.path,
         headers: { 'content-type': 'application/json', ...opts.headers },
-        setupRequest: (req) => {
-          const n = i++;
-          opts.onSend?.(n);
-          return { ...req, body: opts.body(n) };
-        },
+        setupRequest: (req) => ({ ...req, body: opts.body(i++) }),
       },
     ],
   });

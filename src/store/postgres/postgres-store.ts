@@ -181,8 +181,10 @@ export class PostgresStore implements Store {
           }
         }
       }
-      const failed = outcomes.length === 1 && !outcomes[0]!.ok && mode === 'optimistic';
-      await client.query(rerun || failed ? 'ROLLBACK' : 'COMMIT');
+      // Optimistic: a failure (to re-run, or a lone callback's for good) discards the batch.
+      // With savepoints, failures were already rolled back to theirs; the rest commits.
+      const discard = mode === 'optimistic' && (rerun || outcomes.some((o) => !o.ok));
+      await client.query(discard ? 'ROLLBACK' : 'COMMIT');
       // Forgotten again after the commit: a read in between may have cached the old row.
       for (const id of touched) this.#channels.forget(id);
     } catch (err) {

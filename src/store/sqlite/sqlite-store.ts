@@ -48,8 +48,8 @@ export class SqliteStore implements Store {
   readonly #s: ReturnType<typeof prepare>;
   readonly #stmtCache = new Map<string, Statement>();
   #replayWrites = 0;
-  #checkpointer: Checkpointer | undefined;
-  #walSync: WalSync | undefined;
+  readonly #checkpointer: Checkpointer | undefined;
+  readonly #walSync: WalSync | undefined;
   readonly #channels = new ChannelCache();
 
   /** `syncWal` replaces fdatasync (tests hold it to watch durability). */

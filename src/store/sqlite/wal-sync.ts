@@ -42,25 +42,24 @@ export class WalSync {
     });
   }
 
+  /** One flush at a time; whoever arrived during it is covered by the next. */
   #kick(): void {
-    if (this.#inFlight) return;
-    this.#inFlight = this.#run().finally(() => {
+    if (this.#inFlight || this.#waiting.length === 0) return;
+    this.#inFlight = this.#flush().finally(() => {
       this.#inFlight = null;
-      if (this.#waiting.length > 0) this.#kick();
+      this.#kick();
     });
   }
 
-  async #run(): Promise<void> {
-    while (this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0);
-      try {
-        const fd = this.#open();
-        await new Promise<void>((resolve, reject) => this.#sync(fd, (err) => (err ? reject(err) : resolve())));
-        for (const w of batch) w.resolve();
-      } catch (err) {
-        // Not known to be on disk: the callers answer with an error and the work is retried.
-        for (const w of batch) w.reject(err);
-      }
+  async #flush(): Promise<void> {
+    const batch = this.#waiting.splice(0);
+    try {
+      const fd = this.#open();
+      await new Promise<void>((resolve, reject) => this.#sync(fd, (err) => (err ? reject(err) : resolve())));
+      for (const w of batch) w.resolve();
+    } catch (err) {
+      // Not known to be on disk: the callers answer with an error and the work is retried.
+      for (const w of batch) w.reject(err);
     }
   }
 
