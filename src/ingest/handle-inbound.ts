@@ -54,22 +54,24 @@ export async function handleInbound(deps: InboundDeps, channelId: ChannelId, req
   const replay = verdict.replayKey;
   if (parsed.items.length > 0 || replay) {
     const now = deps.clock.now();
-    await deps.store.transaction(async (tx) => {
+    // Logs wait for the commit: a callback may run twice (see Store.transaction).
+    const stored = await deps.store.transaction(async (tx) => {
       // Remembered with what the request carries: a request that failed to store can be retried.
-      if (replay && !(await tx.rememberReplayKey(channel.id, replay.key, replay.expiresAt, now))) {
-        deps.log.warn({ channelId, platform: channel.platformId }, 'inbound webhook refused: replayed signature');
-        throw new RoostError('unauthorized', 'request not authenticated: signature already used (replay)');
-      }
+      if (replay && !(await tx.rememberReplayKey(channel.id, replay.key, replay.expiresAt, now))) return 'replayed';
+      const unknown: string[] = [];
       for (const item of parsed.items) {
         if (item.kind === 'message') await ingestMessage(tx, channel, item, now);
-        else {
-          const result = await applyStatusCallback(tx, channel, item, now);
-          if (result === 'unknown_message') {
-            deps.log.info({ channelId, providerMessageId: item.providerMessageId }, 'status callback for an unknown message ignored');
-          }
-        }
+        else if ((await applyStatusCallback(tx, channel, item, now)) === 'unknown_message') unknown.push(item.providerMessageId);
       }
+      return unknown;
     });
+    if (stored === 'replayed') {
+      deps.log.warn({ channelId, platform: channel.platformId }, 'inbound webhook refused: replayed signature');
+      throw new RoostError('unauthorized', 'request not authenticated: signature already used (replay)');
+    }
+    for (const providerMessageId of stored) {
+      deps.log.info({ channelId, providerMessageId }, 'status callback for an unknown message ignored');
+    }
     deps.onCommitted();
   }
   return parsed.response ?? OK;

@@ -14,7 +14,10 @@ import type { MessageStatus } from '../domain/status.js';
  * durable, so a caller that acknowledges on resolution never acknowledges lost work.
  *
  * Contract for transaction callbacks: they may await only Tx methods (no network, no
- * timers). Engines rely on it to group many callbacks into one durable commit.
+ * timers). Engines rely on it to group many callbacks into one durable commit. A
+ * callback may run more than once: when another callback of its group fails, the group
+ * is rolled back and run again with a savepoint per callback. Only the last run's
+ * writes commit and only its result is returned, so callbacks keep side effects out.
  */
 
 export interface Page<T> {

@@ -56,6 +56,63 @@ describe('SqliteStore specifics', () => {
     expect(conn.pragma('synchronous', { simple: true })).toBe(1); // 1 = NORMAL
     expect(conn.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(conn.pragma('foreign_keys', { simple: true })).toBe(1);
+    // Savepoint sub-journals in memory: spilled to a temporary file they cost two writes per page.
+    expect(conn.pragma('temp_store', { simple: true })).toBe(2); // 2 = MEMORY
+  });
+
+  it('runs a group without savepoints, and again with them when one callback fails', async () => {
+    const s = fresh();
+    const ws = f.workspace();
+    await s.transaction((tx) => tx.insertWorkspace(ws));
+    const runs = { a: 0, b: 0, c: 0 };
+    const [a, b, c] = [f.channel(ws.id), f.channel(ws.id), f.channel(ws.id)];
+    const results = await Promise.allSettled([
+      s.transaction(async (tx) => {
+        runs.a++;
+        await tx.insertChannel(a);
+        return runs.a;
+      }),
+      s.transaction(async (tx) => {
+        runs.b++;
+        await tx.insertChannel(b);
+        throw new Error('b failed after writing');
+      }),
+      s.transaction(async (tx) => {
+        runs.c++;
+        await tx.insertChannel(c);
+        return runs.c;
+      }),
+    ]);
+    // The optimistic run stopped at b; the rerun gave each callback its own savepoint.
+    expect(runs).toEqual({ a: 2, b: 2, c: 1 });
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[0] as PromiseFulfilledResult<number>).value).toBe(2); // the run that committed
+    expect(await s.getChannel(ws.id, a.id)).toEqual(a);
+    expect(await s.getChannel(ws.id, b.id)).toBeUndefined();
+    expect(await s.getChannel(ws.id, c.id)).toEqual(c);
+
+    // A group that succeeds runs each callback once.
+    const once = { n: 0 };
+    await Promise.all([1, 2, 3].map(() => s.transaction(async (tx) => {
+      once.n++;
+      await tx.insertChannel(f.channel(ws.id));
+    })));
+    expect(once.n).toBe(3);
+  });
+
+  it('rolls back a lone failing callback without running it again', async () => {
+    const s = fresh();
+    const ws = f.workspace();
+    await s.transaction((tx) => tx.insertWorkspace(ws));
+    let runs = 0;
+    const ch = f.channel(ws.id);
+    await expect(s.transaction(async (tx) => {
+      runs++;
+      await tx.insertChannel(ch);
+      throw new Error('alone');
+    })).rejects.toThrow('alone');
+    expect(runs).toBe(1);
+    expect(await s.getChannel(ws.id, ch.id)).toBeUndefined();
   });
 
   it('resolves a transaction only after a WAL flush that began after its commit, committing the next group meanwhile', async () => {
