@@ -34,6 +34,8 @@ export async function launchRoost(engine: Engine, extraEnv: Record<string, strin
       ...extraEnv,
     },
     timeoutMs: 60_000,
+    // e.g. ROOST_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench/results/prof" to profile Roost under load.
+    nodeArgs: process.env.ROOST_BENCH_NODE_ARGS?.split(' ').filter(Boolean),
   });
   const readyMs = performance.now() - t0;
   return {

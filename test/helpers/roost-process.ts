@@ -61,6 +61,8 @@ export interface StartOptions {
   /** Reuse a data directory (to restart on the same database). */
   dataDir?: string;
   timeoutMs?: number;
+  /** Flags for node itself, before the script (the benchmarks profile with --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -72,7 +74,7 @@ export async function startRoost(opts: StartOptions = {}): Promise<RoostProcess>
   const dbPath = join(dataDir, 'roost.db');
   const databaseUrl = opts.env?.ROOST_DATABASE_URL ?? (await databaseUrlFor(dataDir));
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '',
       ROOST_PORT: String(port),
