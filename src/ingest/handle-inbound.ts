@@ -3,7 +3,7 @@ import { notFound, RoostError } from '../domain/errors.js';
 import type { ChannelId } from '../domain/ids.js';
 import type { Channel } from '../domain/records.js';
 import type { Clock } from '../domain/time.js';
-import type { ChannelContext, Connector, InboundRequest, InboundResponse } from '../channels/connector.js';
+import type { ChannelContext, Connector, InboundItem, InboundRequest, InboundResponse } from '../channels/connector.js';
 import type { Store } from '../store/store.js';
 import { applyStatusCallback } from './apply-status.js';
 import { ingestMessage } from './ingest-message.js';
@@ -16,6 +16,17 @@ export interface InboundDeps {
   contextFor(channel: Channel): ChannelContext;
   /** Called after a commit that wrote events, so deliveries start without waiting for a poll. */
   onCommitted(): void;
+}
+
+/**
+ * The transaction key of a request carrying one message: its contact (an identifier is
+ * one contact, with one active conversation), so requests from different contacts may
+ * be interleaved by the store. Anything else runs alone.
+ */
+function contactKey(channel: Channel, items: readonly InboundItem[]): string | undefined {
+  const [item, ...rest] = items;
+  if (!item || rest.length > 0 || item.kind !== 'message') return undefined;
+  return `contact\u0000${channel.workspaceId}\u0000${item.contact.key}\u0000${item.contact.value}`;
 }
 
 const OK: InboundResponse = { status: 200, contentType: 'application/json; charset=utf-8', body: '{"status":"ok"}' };
@@ -64,7 +75,7 @@ export async function handleInbound(deps: InboundDeps, channelId: ChannelId, req
         else if ((await applyStatusCallback(tx, channel, item, now)) === 'unknown_message') unknown.push(item.providerMessageId);
       }
       return unknown;
-    });
+    }, { key: contactKey(channel, parsed.items) });
     if (stored === 'replayed') {
       deps.log.warn({ channelId, platform: channel.platformId }, 'inbound webhook refused: replayed signature');
       throw new RoostError('unauthorized', 'request not authenticated: signature already used (replay)');

@@ -199,8 +199,19 @@ export interface ClaimedDelivery {
 
 export type Tx = Reads & Writes;
 
+export interface TransactionOptions {
+  /**
+   * What the callback writes, as a key (e.g. the contact an inbound message is from):
+   * callbacks with different keys touch disjoint rows, so an engine may interleave them
+   * within one group (PostgreSQL then sends their statements together). Callbacks without
+   * a key run one after another; callbacks sharing a key never overlap on one node, so
+   * each reads what the previous one wrote.
+   */
+  key?: string;
+}
+
 export interface Store extends Reads {
   readonly engine: 'sqlite' | 'postgres';
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }

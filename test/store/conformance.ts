@@ -1727,6 +1727,35 @@ export function runStoreConformance(
         expect(await store.countEvents(ws.id)).toBe(500);
       });
 
+      it('commits keyed transactions of one group, each with its own result, and a failing one alone', async () => {
+        const ws = await newWorkspace();
+        const chans = Array.from({ length: 40 }, () => f.channel(ws.id));
+        const results = await Promise.allSettled(chans.map((ch, i) => store.transaction(async (tx) => {
+          await tx.insertChannel(ch);
+          // A read between writes: keyed callbacks may interleave here.
+          const back = await tx.getChannel(ws.id, ch.id);
+          await tx.updateChannel({ ...back!, name: `renamed ${i}` });
+          if (i === 17) throw new Error('17 failed after writing');
+          return i;
+        }, { key: `channel-${i}` })));
+        expect(results.map((r) => r.status === 'fulfilled' ? r.value : (r.reason as Error).message))
+          .toEqual(chans.map((_, i) => (i === 17 ? '17 failed after writing' : i)));
+        for (const [i, ch] of chans.entries()) {
+          expect((await store.getChannel(ws.id, ch.id))?.name).toBe(i === 17 ? undefined : `renamed ${i}`);
+        }
+      });
+
+      it('runs transactions that share a key one after another: each sees the previous one\'s writes', async () => {
+        const ws = await newWorkspace();
+        const ch = f.channel(ws.id, { name: '' });
+        await write((tx) => tx.insertChannel(ch));
+        await Promise.all(Array.from({ length: 25 }, (_, i) => store.transaction(async (tx) => {
+          const current = await tx.getChannel(ws.id, ch.id);
+          await tx.updateChannel({ ...current!, name: `${current!.name}${String.fromCharCode(97 + i)}` });
+        }, { key: 'the same contact' })));
+        expect((await store.getChannel(ws.id, ch.id))?.name).toBe('abcdefghijklmnopqrstuvwxy');
+      });
+
       it('commits more concurrent transactions than one batch holds, with failures sprinkled in', async () => {
         const ws = await newWorkspace();
         const n = 1_300;

@@ -28,6 +28,34 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  it('interleaves the statements of keyed callbacks in one batch, and runs unkeyed ones alone after them', async () => {
+    const s = await PostgresStore.open(db.url, 2); // one batch in flight at a time
+    try {
+      const ws = f.workspace();
+      await s.transaction((tx) => tx.insertWorkspace(ws));
+      const steps: string[] = [];
+      const callback = (name: string) => async (tx: Parameters<Parameters<PostgresStore['transaction']>[0]>[0]) => {
+        steps.push(`${name}1`);
+        await tx.getWorkspace(ws.id);
+        steps.push(`${name}2`);
+        await tx.getWorkspace(ws.id);
+        steps.push(`${name}3`);
+      };
+      // Queued in one tick behind a batch in flight, so they form the next batch together.
+      await Promise.all([
+        s.transaction((tx) => tx.getWorkspace(ws.id)),
+        s.transaction(callback('a'), { key: 'a' }),
+        s.transaction(callback('u')),
+        s.transaction(callback('b'), { key: 'b' }),
+        s.transaction(callback('c'), { key: 'a' }), // same key as a: alone
+      ]);
+      expect(steps.slice(0, 6)).toEqual(['a1', 'b1', 'a2', 'b2', 'a3', 'b3']);
+      expect(steps.slice(6)).toEqual(['u1', 'u2', 'u3', 'c1', 'c2', 'c3']);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('keeps one contact and one active conversation when two nodes race on the same new identifier', async () => {
     const a = await PostgresStore.open(db.url, 4);
     const b = await PostgresStore.open(db.url, 4);

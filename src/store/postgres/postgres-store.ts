@@ -11,8 +11,8 @@ import {
   toWebhook, toWorkspace, webhookParams,
 } from '../rows.js';
 import type {
-  AuthenticatedKey, ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, Tx,
-  Writes,
+  AuthenticatedKey, ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store,
+  TransactionOptions, Tx, Writes,
 } from '../store.js';
 import { ChannelCache } from '../channel-cache.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -43,10 +43,19 @@ const ABORT_BATCH = new Set(['40P01', '40001']);
 
 class BatchAborted extends Error {}
 const MAX_BATCH = 256;
+/**
+ * Batches in flight at once. A batch holds its connection for its whole run, so more of
+ * them only means smaller ones: more BEGIN/COMMIT round trips and WAL flushes per
+ * message. Measured on 2 cores (BENCHMARKS.md): 15 at once -> 2-4 at once, ingest
+ * +40-60 % and p99 down by half or more.
+ */
+const MAX_CONCURRENT_BATCHES = 3;
 const MIGRATION_LOCK = 7_202_611_001;
 
 interface Pending {
   fn: (tx: Tx) => Promise<unknown>;
+  /** See TransactionOptions.key: keyed callbacks of one batch may run interleaved. */
+  key: string | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -56,7 +65,8 @@ interface Pending {
  *
  * Group commit, as on SQLite: callbacks queued together run in one transaction, so one
  * durable commit (synchronous_commit on) covers many inbound webhooks. Several batches
- * run at once on separate pooled connections. A batch first runs without savepoints
+ * run at once on separate pooled connections (at most MAX_CONCURRENT_BATCHES: the rest of
+ * the pool serves reads). A batch first runs without savepoints
  * (every round trip counts); if one of its callbacks fails, it is rolled back and run
  * again with each callback in its own SAVEPOINT, so the failure stays that callback's.
  * A callback that hits a unique violation, a serialization failure or a deadlock (two
@@ -69,8 +79,13 @@ interface Pending {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
+  /** Reads outside transactions, and migrations. */
   readonly #pool: pg.Pool;
+  /** One connection per batch in flight, in pipeline mode (statements of concurrent callbacks go out together). */
+  readonly #writePool: pg.Pool;
   readonly #queue: Pending[] = [];
+  /** Keys of callbacks in batches in flight. */
+  readonly #busyKeys = new Set<string>();
   readonly #maxBatches: number;
   #activeBatches = 0;
   #closed = false;
@@ -78,34 +93,49 @@ export class PostgresStore implements Store {
   readonly #reads: Reads;
   readonly #channels = new ChannelCache();
 
-  private constructor(pool: pg.Pool, poolSize: number) {
+  private constructor(pool: pg.Pool, writePool: pg.Pool, maxBatches: number) {
     this.#pool = pool;
-    // Keep one connection free for reads that run outside transactions.
-    this.#maxBatches = Math.max(1, poolSize - 1);
+    this.#writePool = writePool;
+    this.#maxBatches = maxBatches;
     this.#reads = reads(pool, this.#channels);
     Object.assign(this, this.#reads);
   }
 
   static async open(url: string, poolSize = 10): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
-    pool.on('error', () => {}); // an idle client's connection dropped: the pool replaces it
+    // Batches get their own connections; at least one is left for reads.
+    const maxBatches = Math.max(1, Math.min(MAX_CONCURRENT_BATCHES, poolSize - 1));
+    const pool = new pg.Pool({ connectionString: url, max: poolSize - maxBatches, types });
+    const writePool = new pg.Pool({ connectionString: url, max: maxBatches, types, pipeline: true } as pg.PoolConfig);
+    for (const p of [pool, writePool]) p.on('error', () => {}); // an idle client's connection dropped: the pool replaces it
     await migrate(pool);
-    return new PostgresStore(pool, poolSize);
+    return new PostgresStore(pool, writePool, maxBatches);
   }
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ fn, key: options.key, resolve: resolve as (v: unknown) => void, reject });
       this.#pump();
     });
   }
 
   #pump(): void {
     while (this.#queue.length > 0 && this.#activeBatches < this.#maxBatches) {
-      const batch = this.#queue.splice(0, MAX_BATCH);
+      // A key already in flight waits for its batch to end: callbacks sharing a key never
+      // overlap on this node (they read what the previous one wrote).
+      const batch: Pending[] = [];
+      const waiting: Pending[] = [];
+      for (const p of this.#queue) {
+        if (batch.length < MAX_BATCH && (p.key === undefined || !this.#busyKeys.has(p.key))) batch.push(p);
+        else waiting.push(p);
+      }
+      if (batch.length === 0) return;
+      this.#queue.splice(0, this.#queue.length, ...waiting);
+      const keys = batch.flatMap((p) => (p.key === undefined ? [] : [p.key]));
+      for (const k of keys) this.#busyKeys.add(k);
       this.#activeBatches++;
       void this.#run(batch).finally(() => {
+        for (const k of keys) this.#busyKeys.delete(k);
         this.#activeBatches--;
         if (this.#activeBatches === 0 && this.#queue.length === 0) for (const r of this.#idle.splice(0)) r();
         this.#pump();
@@ -136,7 +166,7 @@ export class PostgresStore implements Store {
   async #runBatch(batch: Pending[], mode: 'optimistic' | 'savepoints' | 'final'): Promise<'settled' | 'rerun' | 'aborted'> {
     let client: PoolClient;
     try {
-      client = await this.#pool.connect();
+      client = await this.#writePool.connect();
     } catch (err) {
       for (const p of batch) p.reject(err);
       return 'settled';
@@ -149,13 +179,31 @@ export class PostgresStore implements Store {
       await client.query('BEGIN');
       const tx = transactional(client, (id) => touched.add(id));
       if (mode === 'optimistic') {
-        for (const p of batch) {
+        // Keyed callbacks with distinct keys touch disjoint rows: run them interleaved, so
+        // their statements share round trips (the connection pipelines). The rest, and
+        // any later callback with a key already taken, run one after another afterwards.
+        const keys = new Set<string>();
+        const together: number[] = [];
+        const alone: number[] = [];
+        batch.forEach((p, i) => {
+          if (p.key !== undefined && !keys.has(p.key)) {
+            keys.add(p.key);
+            together.push(i);
+          } else alone.push(i);
+        });
+        if (together.length === 1) alone.unshift(together.pop()!);
+        const settled = await Promise.allSettled(together.map((i) => batch[i]!.fn(tx)));
+        settled.forEach((r, k) => {
+          if (r.status === 'fulfilled') outcomes[together[k]!] = { ok: true, value: r.value };
+          else rerun = true;
+        });
+        for (const i of rerun ? [] : alone.sort((a, b) => a - b)) {
           try {
-            outcomes.push({ ok: true, value: await p.fn(tx) });
+            outcomes[i] = { ok: true, value: await batch[i]!.fn(tx) };
           } catch (error) {
             const code = (error as { code?: string }).code ?? '';
             // A lone callback that failed for good needs no second run: its rollback is the batch's.
-            if (batch.length === 1 && !RETRY_IN_SAVEPOINT.has(code) && !ABORT_BATCH.has(code)) outcomes.push({ ok: false, error });
+            if (batch.length === 1 && !RETRY_IN_SAVEPOINT.has(code) && !ABORT_BATCH.has(code)) outcomes[i] = { ok: false, error };
             else rerun = true;
             break;
           }
@@ -213,7 +261,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#activeBatches > 0 || this.#queue.length > 0) await new Promise<void>((r) => this.#idle.push(r));
-    await this.#pool.end();
+    await Promise.all([this.#pool.end(), this.#writePool.end()]);
   }
 }
 

@@ -8,7 +8,7 @@ import type {
   WebhookEventType,
 } from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
-import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, Tx } from '../store.js';
+import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, TransactionOptions, Tx } from '../store.js';
 import { ChannelCache } from '../channel-cache.js';
 import { Checkpointer } from './checkpointer.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -90,7 +90,8 @@ export class SqliteStore implements Store {
 
   readonly #control: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Statement>;
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /** Options are ignored: better-sqlite3 runs one statement at a time, so interleaving gains nothing. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
