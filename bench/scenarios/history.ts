@@ -15,20 +15,19 @@ const BIG = MESSAGES - (CONVERSATIONS - 1) * PER_SMALL; // 100,090: deep enough 
  * then the v1 list endpoints timed one request at a time over a keep-alive connection.
  */
 export async function history(engine: Engine, reps: number) {
-  let r = await launchRoost(engine);
-  const channel = (await r.api('POST', '/v1/channels', { platformId: 'sandbox', name: 'history' })).json;
-  const ws = (await r.api('GET', `/v1/channels/${channel.id}`)).json;
-  void ws;
-  const databaseUrl = r.roost.databaseUrl;
-  const dataDir = r.roost.dataDir;
-  await r.roost.stop();
+  // The first process creates the schema and a channel, then stops for the bulk load;
+  // it owns the database (data directory, throwaway PostgreSQL database) until the end.
+  const owner = await launchRoost(engine);
+  const channel = (await owner.api('POST', '/v1/channels', { platformId: 'sandbox', name: 'history' })).json;
+  const databaseUrl = owner.roost.databaseUrl;
+  await owner.roost.stop();
 
   const t0 = performance.now();
-  if (engine === 'sqlite') seedSqlite(r.roost.dbPath, channel.id);
+  if (engine === 'sqlite') seedSqlite(owner.roost.dbPath, channel.id);
   else await seedPostgres(databaseUrl, channel.id);
   const seedSeconds = (performance.now() - t0) / 1000;
 
-  r = { ...(await launchRoost(engine, {}, databaseUrl)), close: r.close };
+  const r = await launchRoost(engine, {}, databaseUrl);
   const pool = new Pool(r.roost.url, { connections: 1 });
   const get = async (path: string) => {
     const t = performance.now();
@@ -57,7 +56,7 @@ export async function history(engine: Engine, reps: number) {
   } finally {
     await pool.close();
     await r.close();
-    void dataDir;
+    await owner.close();
   }
 }
 
