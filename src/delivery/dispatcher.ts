@@ -145,7 +145,10 @@ export class Dispatcher extends PollingWorker {
       // Only the attempt that flips the switch disables (and counts): others in flight see it done.
       const disabledNow = decision.webhook.disable !== undefined && (await tx.disableWebhook(d.webhookId, decision.webhook.disable, now));
       return { decision, disabledNow };
-    });
+      // Keyed by the delivery: its row and its attempt are its own. What it shares with
+      // other callbacks (the chain's next delivery, the webhook's health) changes in single
+      // statements, as it does between concurrent batches and nodes anyway.
+    }, { key: `delivery\u0000${d.id}` });
     metrics.deliveryAttempts.inc({ result: result.kind, trigger: 'scheduled' });
     if (!outcome) return;
     const { decision, disabledNow } = outcome;
