@@ -192,7 +192,7 @@ export class PostgresStore implements Store {
           } else alone.push(i);
         });
         if (together.length === 1) alone.unshift(together.pop()!);
-        const settled = await Promise.allSettled(together.map((i) => batch[i]!.fn(tx)));
+        const settled = await Promise.allSettled(together.map(async (i) => batch[i]!.fn(tx)));
         settled.forEach((r, k) => {
           if (r.status === 'fulfilled') outcomes[together[k]!] = { ok: true, value: r.value };
           else rerun = true;
