@@ -541,6 +541,30 @@ export function runStoreConformance(
           expect(limited.total).toBe(2);
         });
 
+        it('keeps totals true through archiving, reopening, updates and rolled-back writes', async () => {
+          const { ws, ch, conv } = await graph();
+          const [a, b] = await conversations(ws.id, ch.id, [{ lastReceivedAt: f.T0 + 1 }, { lastReceivedAt: f.T0 + 2 }]);
+          const totals = async () => [
+            (await store.listConversations(ws.id, { offset: 0, limit: 1 })).total,
+            (await store.listConversations(ws.id, { status: 'active', offset: 0, limit: 1 })).total,
+            (await store.listConversations(ws.id, { status: 'archived', offset: 0, limit: 1 })).total,
+          ];
+          expect(await totals()).toEqual([3, 3, 0]);
+          await write((tx) => tx.updateConversation({ ...a!, status: 'archived' }));
+          await write((tx) => tx.updateConversation({ ...b!, status: 'archived' }));
+          expect(await totals()).toEqual([3, 1, 2]);
+          await write((tx) => tx.updateConversation({ ...a!, status: 'active', lastReceivedAt: f.T0 + 9 }));
+          await write((tx) => tx.updateConversation({ ...conv, lastReceivedAt: f.T0 + 10 })); // status unchanged
+          expect(await totals()).toEqual([3, 2, 1]);
+          const other = await newContact(ws.id);
+          await expect(store.transaction(async (tx) => {
+            await tx.updateConversation({ ...conv, status: 'archived' });
+            await tx.insertConversation(f.conversation(ws.id, other.id, ch.id));
+            throw new Error('rolled back');
+          })).rejects.toThrow('rolled back');
+          expect(await totals()).toEqual([3, 2, 1]);
+        });
+
         it('filters by ids, combined with status', async () => {
           const { ws, ch } = await graph();
           const [x, y, z] = await conversations(ws.id, ch.id, [

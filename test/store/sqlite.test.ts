@@ -213,6 +213,33 @@ describe('SqliteStore specifics', () => {
     expect(await again.getWorkspace(ws.id)).toEqual(ws);
   });
 
+  it('counts the conversations a database already had when it gains conversation counts (migration 7)', async () => {
+    const name = `${newId()}.db`;
+    const path = join(dir, name);
+    const first = fresh(name);
+    const ws = f.workspace();
+    const ch = f.channel(ws.id);
+    await first.transaction(async (tx) => {
+      await tx.insertWorkspace(ws);
+      await tx.insertChannel(ch);
+      for (const status of ['active', 'active', 'archived'] as const) {
+        const ct = f.contact(ws.id);
+        await tx.insertContact(ct, []);
+        await tx.insertConversation({ ...f.conversation(ws.id, ct.id, ch.id), status });
+      }
+    });
+    await first.close();
+    // Back to a database from before migration 7.
+    const raw = new Database(path);
+    raw.exec(`DROP TRIGGER conversation_counts_insert; DROP TRIGGER conversation_counts_status;
+              DROP TRIGGER conversation_counts_delete; DROP TABLE conversation_counts; DELETE FROM migrations WHERE id = 7;`);
+    raw.close();
+    const upgraded = fresh(name);
+    expect((await upgraded.listConversations(ws.id, { offset: 0, limit: 1 })).total).toBe(3);
+    expect((await upgraded.listConversations(ws.id, { status: 'active', offset: 0, limit: 1 })).total).toBe(2);
+    expect((await upgraded.listConversations(ws.id, { status: 'archived', offset: 0, limit: 1 })).total).toBe(1);
+  });
+
   it('creates the directory of the database file', async () => {
     const nested = join(dir, 'a', 'b', `${newId()}.db`);
     const s = new SqliteStore(nested);

@@ -236,4 +236,34 @@ CREATE UNIQUE INDEX messages_conversation_seq ON messages(conversation_id, seq);
 DROP INDEX messages_conversation;
 `,
   },
+  {
+    id: 7,
+    name: 'conversation counts',
+    sql: `
+-- Totals of the v1 conversation list without counting rows: a count(*) over a workspace's
+-- conversations was most of the list's time. Kept by triggers, so every write path (and
+-- bulk SQL) keeps them true; the one writer connection means no contention on the row.
+CREATE TABLE conversation_counts (
+  workspace_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, status)
+) WITHOUT ROWID;
+INSERT INTO conversation_counts (workspace_id, status, n)
+  SELECT workspace_id, status, count(*) FROM conversations GROUP BY workspace_id, status;
+CREATE TRIGGER conversation_counts_insert AFTER INSERT ON conversations BEGIN
+  INSERT INTO conversation_counts (workspace_id, status, n) VALUES (new.workspace_id, new.status, 1)
+    ON CONFLICT (workspace_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER conversation_counts_status AFTER UPDATE OF status ON conversations
+WHEN old.status <> new.status BEGIN
+  UPDATE conversation_counts SET n = n - 1 WHERE workspace_id = old.workspace_id AND status = old.status;
+  INSERT INTO conversation_counts (workspace_id, status, n) VALUES (new.workspace_id, new.status, 1)
+    ON CONFLICT (workspace_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER conversation_counts_delete AFTER DELETE ON conversations BEGIN
+  UPDATE conversation_counts SET n = n - 1 WHERE workspace_id = old.workspace_id AND status = old.status;
+END;
+`,
+  },
 ];

@@ -311,7 +311,12 @@ export class SqliteStore implements Store {
     const items = this.#cached(`SELECT * FROM conversations WHERE ${w} ORDER BY sort_at DESC, id DESC LIMIT ? OFFSET ?`)
       .all(...args, f.limit, f.offset)
       .map(toConversation);
-    const total = (this.#cached(`SELECT count(*) AS n FROM conversations WHERE ${w}`).get(...args) as { n: number }).n;
+    // Without ids, the total is the engine-kept counter (migration 7), not a count of rows.
+    const total = f.ids
+      ? (this.#cached(`SELECT count(*) AS n FROM conversations WHERE ${w}`).get(...args) as { n: number }).n
+      : f.status
+        ? ((this.#s.countConversationsByStatus.get(ws, f.status) as { n: number } | undefined)?.n ?? 0)
+        : (this.#s.countConversations.get(ws) as { n: number }).n;
     return { items, total };
   };
 
@@ -602,6 +607,8 @@ function prepare(db: Database.Database) {
     insertIdentifier: p('INSERT OR IGNORE INTO contact_identifiers (workspace_id, key, value, contact_id) VALUES (?, ?, ?, ?)'),
 
     getConversation: p('SELECT * FROM conversations WHERE id = ? AND workspace_id = ?'),
+    countConversations: p('SELECT coalesce(sum(n), 0) AS n FROM conversation_counts WHERE workspace_id = ?'),
+    countConversationsByStatus: p('SELECT n FROM conversation_counts WHERE workspace_id = ? AND status = ?'),
     findActiveConversation: p(`SELECT * FROM conversations WHERE contact_id = ? AND workspace_id = ? AND status = 'active'`),
     insertConversation: p(`INSERT INTO conversations (id, workspace_id, contact_id, status, channel_ids, last_used_channel_id,
                            last_inbound_channel_id, last_received_at, last_message_id, message_count, created_at, updated_at, sort_at)
