@@ -14,11 +14,18 @@ import { pathId } from './ids.js';
 
 type P = { Params: { id: string } };
 
-/** Renders conversations with their contact and channels, fetching each kind in one query. */
+/**
+ * Renders conversations with their contact and channels, fetching each kind in one query;
+ * the two queries run at once (on PostgreSQL, one round trip instead of two).
+ */
 export async function renderConversations(store: Store, ws: WorkspaceId, list: Conversation[], publicUrl: string) {
-  const contacts = new Map((await store.getContacts(ws, list.map((c) => c.contactId))).map((c) => [c.id, c]));
   const channelIds = [...new Set(list.flatMap((c) => c.channelIds))];
-  const channels = new Map((await store.getChannels(ws, channelIds)).map((c) => [c.id, c]));
+  const [contactRows, channelRows] = await Promise.all([
+    store.getContacts(ws, list.map((c) => c.contactId)),
+    store.getChannels(ws, channelIds),
+  ]);
+  const contacts = new Map(contactRows.map((c) => [c.id, c]));
+  const channels = new Map(channelRows.map((c) => [c.id, c]));
   return list.flatMap((c) => {
     const contact = contacts.get(c.contactId);
     if (!contact) return [];
