@@ -123,6 +123,9 @@ export class Dispatcher extends PollingWorker {
     const d = claim.delivery;
     const text = describe(result);
     const now = clock.now();
+    // Keyed by the delivery: its row and its attempt are its own. What it shares with
+    // other callbacks (the chain's next delivery, the webhook's health) changes in single
+    // statements, as it does between concurrent batches and nodes anyway.
     const outcome = await store.transaction(async (tx) => {
       // Deleted meanwhile (its deliveries and log went with it): nothing to record.
       const webhook = await tx.getWebhook(d.workspaceId, d.webhookId);
@@ -145,9 +148,6 @@ export class Dispatcher extends PollingWorker {
       // Only the attempt that flips the switch disables (and counts): others in flight see it done.
       const disabledNow = decision.webhook.disable !== undefined && (await tx.disableWebhook(d.webhookId, decision.webhook.disable, now));
       return { decision, disabledNow };
-      // Keyed by the delivery: its row and its attempt are its own. What it shares with
-      // other callbacks (the chain's next delivery, the webhook's health) changes in single
-      // statements, as it does between concurrent batches and nodes anyway.
     }, { key: `delivery\u0000${d.id}` });
     metrics.deliveryAttempts.inc({ result: result.kind, trigger: 'scheduled' });
     if (!outcome) return;

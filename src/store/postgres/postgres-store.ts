@@ -15,6 +15,8 @@ import type {
   TransactionOptions, Tx, Writes,
 } from '../store.js';
 import { ChannelCache } from '../channel-cache.js';
+import { settle } from '../group-commit.js';
+import type { Outcome, Pending } from '../group-commit.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
 /** Anything that runs a query: the pool (reads) or one client inside a transaction. */
@@ -51,14 +53,6 @@ const MAX_BATCH = 256;
  */
 const MAX_CONCURRENT_BATCHES = 3;
 const MIGRATION_LOCK = 7_202_611_001;
-
-interface Pending {
-  fn: (tx: Tx) => Promise<unknown>;
-  /** See TransactionOptions.key: keyed callbacks of one batch may run interleaved. */
-  key: string | undefined;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-}
 
 /**
  * The distributed engine: several Roost nodes on one PostgreSQL database.
@@ -105,7 +99,7 @@ export class PostgresStore implements Store {
     // Batches get their own connections; at least one is left for reads.
     const maxBatches = Math.max(1, Math.min(MAX_CONCURRENT_BATCHES, poolSize - 1));
     const pool = new pg.Pool({ connectionString: url, max: poolSize - maxBatches, types });
-    const writePool = new pg.Pool({ connectionString: url, max: maxBatches, types, pipeline: true } as pg.PoolConfig);
+    const writePool = new pg.Pool({ connectionString: url, max: maxBatches, types, pipeline: true });
     for (const p of [pool, writePool]) p.on('error', () => {}); // an idle client's connection dropped: the pool replaces it
     await migrate(pool);
     return new PostgresStore(pool, writePool, maxBatches);
@@ -171,7 +165,7 @@ export class PostgresStore implements Store {
       for (const p of batch) p.reject(err);
       return 'settled';
     }
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const outcomes: Outcome[] = [];
     let broken: unknown = null;
     let rerun = false;
     const touched = new Set<ChannelId>();
@@ -191,13 +185,15 @@ export class PostgresStore implements Store {
             together.push(i);
           } else alone.push(i);
         });
-        if (together.length === 1) alone.unshift(together.pop()!);
-        const settled = await Promise.allSettled(together.map(async (i) => batch[i]!.fn(tx)));
+        // Fewer than two to interleave: everything runs in order, as without keys.
+        const interleaved = together.length > 1 ? together : [];
+        const inOrder = together.length > 1 ? alone : batch.map((_, i) => i);
+        const settled = await Promise.allSettled(interleaved.map(async (i) => batch[i]!.fn(tx)));
         settled.forEach((r, k) => {
-          if (r.status === 'fulfilled') outcomes[together[k]!] = { ok: true, value: r.value };
+          if (r.status === 'fulfilled') outcomes[interleaved[k]!] = { ok: true, value: r.value };
           else rerun = true;
         });
-        for (const i of rerun ? [] : alone.sort((a, b) => a - b)) {
+        for (const i of rerun ? [] : inOrder) {
           try {
             outcomes[i] = { ok: true, value: await batch[i]!.fn(tx) };
           } catch (error) {
@@ -250,11 +246,7 @@ export class PostgresStore implements Store {
       return 'settled';
     }
     if (rerun) return 'rerun';
-    batch.forEach((p, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) p.resolve(o.value);
-      else p.reject(o.error);
-    });
+    settle(batch, outcomes);
     return 'settled';
   }
 

@@ -10,6 +10,8 @@ import type {
 import type { MessageStatus } from '../../domain/status.js';
 import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, TransactionOptions, Tx } from '../store.js';
 import { ChannelCache } from '../channel-cache.js';
+import { settle } from '../group-commit.js';
+import type { Outcome, Pending } from '../group-commit.js';
 import { Checkpointer } from './checkpointer.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { WalSync } from './wal-sync.js';
@@ -18,14 +20,6 @@ import {
   conversationParams, messageParams, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
   toWebhook, toWorkspace, webhookParams,
 } from '../rows.js';
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-interface Pending {
-  fn: (tx: Tx) => Promise<unknown>;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-}
 
 /** Most callbacks one group commit takes; bounds the latency a large batch adds. */
 const MAX_BATCH = 512;
@@ -137,15 +131,11 @@ export class SqliteStore implements Store {
       this.#afterFlush();
       return;
     }
-    const settle = () => batch.forEach((item, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) item.resolve(o.value);
-      else item.reject(o.error);
-    });
+    const done = () => settle(batch, outcomes);
     // The next group commit may run while this one is flushed to disk.
     this.#afterFlush();
-    if (!this.#walSync) return settle();
-    this.#walSync.durable().then(settle, (err: unknown) => {
+    if (!this.#walSync) return done();
+    this.#walSync.durable().then(done, (err: unknown) => {
       for (const item of batch) item.reject(err);
     });
   }
