@@ -37,21 +37,32 @@ export async function history(engine: Engine, reps: number) {
     return performance.now() - t;
   };
   const measure = async (path: string) => {
-    for (let i = 0; i < 200; i++) await get(path); // JIT, page cache and pools warm
+    for (let i = 0; i < 200; i++) await get(path); // this query's pages in the cache
     const samples: number[] = [];
     for (let i = 0; i < reps; i++) samples.push(await get(path));
     return summarize(samples);
   };
   const big = 'd'.padEnd(32, '0');
   const ids = Array.from({ length: 10 }, (_, i) => `d${(i * 997).toString(16).padStart(31, '0')}`).join(',');
+  const paths = {
+    firstPage: `/v1/conversations/${big}/messages?limit=20`,
+    deepPage: `/v1/conversations/${big}/messages?limit=20&offset=50000`,
+    conversations: '/v1/conversations?limit=20',
+    conversationsFiltered: '/v1/conversations?status=active&limit=20&offset=5000',
+    conversationsByIds: `/v1/conversations?ids=${ids}`,
+  };
   try {
+    // A fresh process first compiles its hot paths: measured after 200 requests of its own,
+    // the first query had a p50 of 1.05 ms against 0.60 ms for the same query measured
+    // later. Every query is warmed first (JIT, statement caches), then each is measured.
+    for (let round = 0; round < 400; round++) for (const path of Object.values(paths)) await get(path);
     return {
       seedSeconds,
-      firstPage: await measure(`/v1/conversations/${big}/messages?limit=20`),
-      deepPage: await measure(`/v1/conversations/${big}/messages?limit=20&offset=50000`),
-      conversations: await measure('/v1/conversations?limit=20'),
-      conversationsFiltered: await measure('/v1/conversations?status=active&limit=20&offset=5000'),
-      conversationsByIds: await measure(`/v1/conversations?ids=${ids}`),
+      firstPage: await measure(paths.firstPage),
+      deepPage: await measure(paths.deepPage),
+      conversations: await measure(paths.conversations),
+      conversationsFiltered: await measure(paths.conversationsFiltered),
+      conversationsByIds: await measure(paths.conversationsByIds),
     };
   } finally {
     await pool.close();
