@@ -13,17 +13,17 @@ import type { Tx } from '../store/store.js';
  * same transaction, so a committed event can never miss its deliveries.
  */
 async function recordEvent(tx: Tx, event: OutboxEvent): Promise<void> {
-  for (const webhook of await tx.insertEvent(event)) {
-    await tx.insertDelivery({
-      id: newId(),
-      workspaceId: event.workspaceId,
-      webhookId: webhook.id,
-      eventId: event.id,
-      eventType: event.type,
-      conversationId: event.conversationId,
-      createdAt: event.createdAt,
-    });
-  }
+  // Requested together (in this order): an engine that pipelines sends them at once.
+  const subscribers = await tx.insertEvent(event);
+  await Promise.all(subscribers.map((webhook) => tx.insertDelivery({
+    id: newId(),
+    workspaceId: event.workspaceId,
+    webhookId: webhook.id,
+    eventId: event.id,
+    eventType: event.type,
+    conversationId: event.conversationId,
+    createdAt: event.createdAt,
+  })));
 }
 
 export async function recordMessageEvent(

@@ -56,6 +56,44 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  it('fails a callback with the error of a write it did not wait for, not with the aborted transaction after it', async () => {
+    const s = await PostgresStore.open(db.url, 2);
+    try {
+      const ws = f.workspace();
+      const identifier = { key: 'phonenumber', value: '+31611199988' };
+      await s.transaction(async (tx) => {
+        await tx.insertWorkspace(ws);
+        await tx.insertContact(f.contact(ws.id, { msisdn: identifier.value }), [identifier]);
+      });
+      const taken = f.contact(ws.id, { msisdn: identifier.value });
+      const other = f.contact(ws.id);
+      const results = await Promise.allSettled([
+        // insertContact returns before PostgreSQL has answered; the read after it is what fails first.
+        s.transaction(async (tx) => {
+          await tx.insertContact(taken, [identifier]);
+          return tx.getWorkspace(ws.id);
+        }, { key: 'taken' }),
+        s.transaction(async (tx) => {
+          await tx.insertContact(other, [{ key: 'phonenumber', value: '+31611199977' }]);
+          return 'stored';
+        }, { key: 'other' }),
+      ]);
+      expect(results[0].status).toBe('rejected');
+      expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
+      expect(results[1]).toEqual({ status: 'fulfilled', value: 'stored' });
+      expect(await s.getContact(ws.id, other.id)).toMatchObject({ id: other.id });
+      expect(await s.getContact(ws.id, taken.id)).toBeUndefined();
+
+      // Alone in its batch, the same.
+      await expect(s.transaction(async (tx) => {
+        await tx.insertContact(f.contact(ws.id), [identifier]);
+        await tx.getWorkspace(ws.id);
+      })).rejects.toMatchObject({ code: '23505' });
+    } finally {
+      await s.close();
+    }
+  });
+
   it('keeps one contact and one active conversation when two nodes race on the same new identifier', async () => {
     const a = await PostgresStore.open(db.url, 4);
     const b = await PostgresStore.open(db.url, 4);

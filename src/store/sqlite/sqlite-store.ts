@@ -286,10 +286,13 @@ export class SqliteStore implements Store {
   };
 
   listConversations = async (ws: WorkspaceId, f: ConversationFilter) => {
-    const where = ['workspace_id = ?'];
+    // By ids, the primary key finds the rows and the rest only filters: a unary `+` keeps
+    // SQLite from walking the workspace's list index instead (every conversation of it).
+    const plain = f.ids ? '+' : '';
+    const where = [`${plain}workspace_id = ?`];
     const args: unknown[] = [ws];
     if (f.status) {
-      where.push('status = ?');
+      where.push(`${plain}status = ?`);
       args.push(f.status);
     }
     if (f.ids) {
