@@ -128,8 +128,7 @@ export class Dispatcher extends PollingWorker {
     // statements, as it does between concurrent batches and nodes anyway.
     const outcome = await store.transaction(async (tx) => {
       // Deleted meanwhile (its deliveries and log went with it): nothing to record.
-      const webhook = await tx.getWebhook(d.workspaceId, d.webhookId);
-      const current = webhook ? await tx.getDelivery(d.workspaceId, d.webhookId, d.id) : undefined;
+      const [webhook, current] = await Promise.all([tx.getWebhook(d.workspaceId, d.webhookId), tx.getDelivery(d.workspaceId, d.webhookId, d.id)]);
       if (!webhook || !current) return null;
       await tx.recordAttempt({
         id: newId(), deliveryId: d.id, webhookId: d.webhookId, url: claim.url, attemptedAt, durationMs,

@@ -171,7 +171,10 @@ export class PostgresStore implements Store {
     let rerun = false;
     const touched = new Set<ChannelId>();
     try {
-      await client.query('BEGIN');
+      // Not waited for either: the callbacks' statements follow it on the pipeline. BEGIN
+      // fails only with its connection, and then every statement after it fails too.
+      const begun = client.query('BEGIN');
+      begun.catch(() => {});
       // Writes not waited for (WriteBehind) are the running callback's; callbacks run
       // interleaved share theirs (any failure among them re-runs the batch anyway).
       let behind = new WriteBehind();
@@ -237,6 +240,7 @@ export class PostgresStore implements Store {
       // Optimistic: a failure (to re-run, or a lone callback's for good) discards the batch.
       // With savepoints, failures were already rolled back to theirs; the rest commits.
       const discard = mode === 'optimistic' && (rerun || outcomes.some((o) => !o.ok));
+      await begun;
       await client.query(discard ? 'ROLLBACK' : 'COMMIT');
       // Forgotten again after the commit: a read in between may have cached the old row.
       for (const id of touched) this.#channels.forget(id);
@@ -554,7 +558,10 @@ const W = {
   unclaimDeliveries: stmt('unclaimDeliveries', 'UPDATE deliveries SET locked_until = 0, attempts = attempts - 1 WHERE id = ANY($1::text[])'),
   insertAttempt: stmt('insertAttempt', `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, url, attempted_at, duration_ms,
     status_code, response_excerpt, error, trigger) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`),
-  chainOf: stmt('chainOf', 'SELECT webhook_id, conversation_id FROM deliveries WHERE id = $1'),
+  // The chain's lock found from one of its deliveries (the same key as chainLock), so
+  // finishing needs no round trip to learn the chain first.
+  lockChainOf: stmt('lockChainOf', `SELECT pg_advisory_xact_lock(hashtextextended(webhook_id || ':' || conversation_id, 0))
+    FROM deliveries WHERE id = $1`),
   finishDelivery: stmt('finishDelivery', `UPDATE deliveries SET state = $1, last_status_code = $2, last_error = $3, updated_at = $4,
     locked_until = 0 WHERE id = $5`),
   retryDelivery: stmt('retryDelivery', `UPDATE deliveries SET next_attempt_at = $1, last_status_code = $2, last_error = $3, updated_at = $4,
@@ -562,6 +569,12 @@ const W = {
   promote: stmt('promote', `UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1
     WHERE id = (SELECT id FROM deliveries WHERE webhook_id = $2 AND conversation_id = $3 AND state = 'queued' ORDER BY id LIMIT 1)
     AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = $2 AND conversation_id = $3 AND state = 'pending')`),
+  // promote, for the chain of delivery $2.
+  promoteChainOf: stmt('promoteChainOf', `UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1
+    WHERE id = (SELECT q.id FROM deliveries d JOIN deliveries q ON q.webhook_id = d.webhook_id AND q.conversation_id = d.conversation_id
+                WHERE d.id = $2 AND q.state = 'queued' ORDER BY q.id LIMIT 1)
+    AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN deliveries p ON p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
+                    WHERE d.id = $2 AND p.state = 'pending')`),
   setWebhookHealth: stmt('setWebhookHealth', 'UPDATE webhooks SET first_failure_at = $1 WHERE id = $2'),
   disableWebhook: stmt('disableWebhook', `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2
     WHERE id = $3 AND status = 'enabled' RETURNING id`),
@@ -698,12 +711,11 @@ function transactional(db: Queryable, onChannelWrite: (id: ChannelId) => void, l
       later(W.insertAttempt(db, a.id, a.deliveryId, a.webhookId, a.url, a.attemptedAt, a.durationMs, a.statusCode,
         a.responseExcerpt, a.error, a.trigger)),
     async finishDelivery(id: DeliveryId, state, statusCode, error, now) {
-      const chain = (await W.chainOf(db, id))[0];
-      if (!chain) return;
-      // In this order on the connection: the lock is held before the chain changes.
-      void later(W.chainLock(db, chain.webhook_id, chain.conversation_id));
+      // Three statements in this order on the connection, none waited for: the chain's lock
+      // is held before it changes, and the next delivery's promotion sees this one ended.
+      void later(W.lockChainOf(db, id));
       void later(W.finishDelivery(db, state, statusCode, error, now, id));
-      void promote(chain.webhook_id, chain.conversation_id, now);
+      void later(W.promoteChainOf(db, now, id));
     },
     retryDelivery: (id, nextAt, statusCode, error, now) => later(W.retryDelivery(db, nextAt, statusCode, error, now, id)),
     setWebhookHealth: (id, firstFailureAt) => later(W.setWebhookHealth(db, firstFailureAt, id)),
