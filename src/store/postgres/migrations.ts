@@ -202,4 +202,17 @@ CREATE UNIQUE INDEX messages_conversation_seq ON messages(conversation_id, seq);
 DROP INDEX messages_conversation;
 `,
   },
+  {
+    id: 8,
+    name: 'settled deliveries index',
+    sql: `
+-- (webhook_id, state, id) for the unfinished states was a trap: a generic plan made while
+-- the table was small took it for the claim (every pending delivery of each webhook, then
+-- a sort) and for a chain's next delivery (every queued delivery of the webhook), instead
+-- of deliveries_due and deliveries_chain, which serve those states. Failed and succeeded
+-- deliveries (recovering a webhook's failures) still have it.
+DROP INDEX deliveries_webhook_state;
+CREATE INDEX deliveries_webhook_settled ON deliveries(webhook_id, state, id DESC) WHERE state NOT IN ('queued', 'pending');
+`,
+  },
 ];

@@ -305,6 +305,18 @@ function stmt(name: string, text: string) {
 }
 
 /**
+ * A statement planned at every run (unnamed), for the few whose right plan depends on how
+ * many rows the table holds now. A prepared statement's generic plan is made once, after
+ * five runs, and kept until the table is next analyzed: made while the deliveries table
+ * was nearly empty, the claim walked every pending delivery of each webhook and sorted
+ * them, and finding a chain's next delivery walked every delivery of the webhook.
+ */
+function planned(text: string) {
+  return async <R extends QueryResultRow = Row>(db: Queryable, ...values: unknown[]): Promise<R[]> =>
+    (await db.query<R>({ text, values })).rows;
+}
+
+/**
  * The workspace test of a conversation found by id or by contact, written so that no
  * index can serve it. Otherwise a generic plan made while the table is small may take a
  * list index, (workspace_id, [status,] sort_at, id), for `workspace_id = $2 AND id = $1`:
@@ -547,10 +559,13 @@ const W = {
             THEN 'queued' ELSE 'pending' END), $7, $7, $7)
     RETURNING state`),
   // The claim and what an attempt needs (payload, URL, signing key) in one round trip.
-  claimDeliveries: stmt('claimDeliveries', `WITH claimed AS (UPDATE deliveries SET locked_until = $1, attempts = attempts + 1
-    WHERE id IN (SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-                 WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND d.locked_until <= $2 AND w.status = 'enabled'
+  claimDeliveries: planned(`WITH claimed AS (UPDATE deliveries SET locked_until = $1, attempts = attempts + 1
+    WHERE id IN (SELECT d.id FROM deliveries d
+                 WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND d.locked_until <= $2
                    AND NOT (d.webhook_id = ANY($4::text[]))
+                   -- A subquery, not a join: a join let the planner start from the webhooks
+                   -- and walk each one's deliveries; this way it reads deliveries_due in order.
+                   AND (SELECT w.status FROM webhooks w WHERE w.id = d.webhook_id) = 'enabled'
                  ORDER BY d.next_attempt_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED)
     RETURNING *)
     SELECT c.*, e.payload AS claim_payload, w.url AS claim_url, ws.signing_key AS claim_signing_key
@@ -566,11 +581,11 @@ const W = {
     locked_until = 0 WHERE id = $5`),
   retryDelivery: stmt('retryDelivery', `UPDATE deliveries SET next_attempt_at = $1, last_status_code = $2, last_error = $3, updated_at = $4,
     locked_until = 0 WHERE id = $5`),
-  promote: stmt('promote', `UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1
+  promote: planned(`UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1
     WHERE id = (SELECT id FROM deliveries WHERE webhook_id = $2 AND conversation_id = $3 AND state = 'queued' ORDER BY id LIMIT 1)
     AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = $2 AND conversation_id = $3 AND state = 'pending')`),
   // promote, for the chain of delivery $2.
-  promoteChainOf: stmt('promoteChainOf', `UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1
+  promoteChainOf: planned(`UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1
     WHERE id = (SELECT q.id FROM deliveries d JOIN deliveries q ON q.webhook_id = d.webhook_id AND q.conversation_id = d.conversation_id
                 WHERE d.id = $2 AND q.state = 'queued' ORDER BY q.id LIMIT 1)
     AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN deliveries p ON p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
