@@ -520,8 +520,11 @@ const W = {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
   updateChannel: stmt('updateChannel', `UPDATE channels SET name = $3, status = $4, settings = $5, secrets = $6, updated_at = $7
     WHERE id = $1 AND workspace_id = $2`),
-  insertContact: stmt('insertContact', `INSERT INTO contacts (id, workspace_id, msisdn, display_name, first_name, last_name, custom_details,
-    created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
+  // The contact and its identifiers in one statement (the keys are checked at its end).
+  insertContact: stmt('insertContact', `WITH contact AS (INSERT INTO contacts (id, workspace_id, msisdn, display_name, first_name,
+    last_name, custom_details, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))
+    INSERT INTO contact_identifiers (workspace_id, key, value, contact_id)
+    SELECT $2, k, v, $1 FROM unnest($10::text[], $11::text[]) AS i(k, v)`),
   insertIdentifier: stmt('insertIdentifier', 'INSERT INTO contact_identifiers (workspace_id, key, value, contact_id) VALUES ($1, $2, $3, $4)'),
   insertConversation: stmt('insertConversation', `INSERT INTO conversations (id, workspace_id, contact_id, status, channel_ids,
     last_used_channel_id, last_inbound_channel_id, last_received_at, last_message_id, message_count, created_at, updated_at, sort_at)
@@ -664,11 +667,10 @@ function transactional(db: Queryable, onChannelWrite: (id: ChannelId) => void, l
       await W.updateChannel(db, a[0], a[1], a[2], a[4], a[5], a[6], a[8]);
     },
     async insertContact(c: Contact, identifiers: ContactIdentifier[]) {
-      void later(W.insertContact(db, c.id, c.workspaceId, c.msisdn, c.displayName, c.firstName, c.lastName,
-        JSON.stringify(c.customDetails), c.createdAt, c.updatedAt));
       // A concurrent node may have claimed the identifier: the unique violation makes the
       // whole callback run again, and it then finds that contact.
-      for (const i of identifiers) void later(W.insertIdentifier(db, c.workspaceId, i.key, i.value, c.id));
+      void later(W.insertContact(db, c.id, c.workspaceId, c.msisdn, c.displayName, c.firstName, c.lastName,
+        JSON.stringify(c.customDetails), c.createdAt, c.updatedAt, identifiers.map((i) => i.key), identifiers.map((i) => i.value)));
     },
     addContactIdentifier: (ws: WorkspaceId, contactId: ContactId, i: ContactIdentifier) =>
       later(W.insertIdentifier(db, ws, i.key, i.value, contactId)),
