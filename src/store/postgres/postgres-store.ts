@@ -100,7 +100,11 @@ export class PostgresStore implements Store {
     // Batches get their own connections; at least one is left for reads.
     const maxBatches = Math.max(1, Math.min(MAX_CONCURRENT_BATCHES, poolSize - 1));
     const pool = new pg.Pool({ connectionString: url, max: poolSize - maxBatches, types });
-    const writePool = new pg.Pool({ connectionString: url, max: maxBatches, types, pipeline: true });
+    // Batches run point lookups and short index walks. A bitmap scan there only appears
+    // when the planner expects a handful of rows where thousands wait (the claim, on a
+    // table analyzed while nearly empty): it then reads and sorts every due delivery
+    // instead of walking deliveries_due in order up to its limit.
+    const writePool = new pg.Pool({ connectionString: url, max: maxBatches, types, pipeline: true, options: '-c enable_bitmapscan=off' });
     for (const p of [pool, writePool]) p.on('error', () => {}); // an idle client's connection dropped: the pool replaces it
     await migrate(pool);
     return new PostgresStore(pool, writePool, maxBatches);
