@@ -44,7 +44,7 @@ export async function launchRoost(engine: Engine, extraEnv: Record<string, strin
     readyMs,
     async close() {
       await roost.stop();
-      removeDataDir(roost.dataDir);
+      await removeDataDir(roost.dataDir);
       await db?.drop();
     },
   };

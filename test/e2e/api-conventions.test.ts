@@ -41,7 +41,7 @@ describe('API conventions (end to end)', () => {
 
   afterAll(async () => {
     await roost?.stop();
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   describe('authentication', () => {
@@ -507,7 +507,7 @@ describe('request limits and private URLs (ROOST_BODY_LIMIT_BYTES=2048, ROOST_AL
 
   afterAll(async () => {
     await roost?.stop();
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   it('answers a body over the limit with 413 and an errors body', async () => {
@@ -557,7 +557,7 @@ describe('configuration', () => {
         : existsSync(dbPath);
       return { ...r, output: `${r.stdout}${r.stderr}`, dbCreated };
     } finally {
-      removeDataDir(cwd);
+      await removeDataDir(cwd);
       await pgDb?.drop();
     }
   };
@@ -617,7 +617,7 @@ describe('configured access keys', () => {
         expect(await b.stop()).toBe(0);
       }
     } finally {
-      removeDataDir(dataDir);
+      await removeDataDir(dataDir);
     }
   });
 
@@ -630,7 +630,7 @@ describe('configured access keys', () => {
       expect((await apiClient(r.url, 'live_configuredKeyC000000003')('GET', '/v1/channels')).status).toBe(200);
     } finally {
       await r.stop();
-      removeDataDir(r.dataDir);
+      await removeDataDir(r.dataDir);
     }
   });
 });
@@ -713,7 +713,7 @@ describe('graceful shutdown', () => {
       }
     } finally {
       await roost.kill();
-      removeDataDir(dataDir);
+      await removeDataDir(dataDir);
     }
   });
   it('lets an in-flight provider send finish and records it before exiting', async () => {
@@ -760,7 +760,7 @@ describe('graceful shutdown', () => {
       release();
       await roost.kill();
       await fake.close();
-      removeDataDir(dataDir);
+      await removeDataDir(dataDir);
     }
   });
 });

@@ -64,7 +64,7 @@ describe('telegram channel (end to end)', () => {
   afterAll(async () => {
     await roost?.stop();
     await fake?.close();
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   describe('channel management', () => {

@@ -93,7 +93,7 @@ describe('whatsapp channel (end to end)', () => {
   afterAll(async () => {
     await roost?.stop();
     await fake?.close();
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   describe('channel management', () => {
@@ -393,7 +393,7 @@ describe('one person over Twilio SMS, WhatsApp and Sendblue (end to end)', () =>
   afterAll(async () => {
     await roost?.stop();
     await Promise.all([twilioFake?.close(), waFake?.close(), sbFake?.close()]);
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   const viaSms = async (from: string, body: string) => {

@@ -61,8 +61,8 @@ describe.skipIf(TEST_ENGINE !== 'postgres')('two nodes on one PostgreSQL databas
     await a?.stop();
     await b?.stop();
     receiver?.close();
-    if (a) removeDataDir(a.dataDir);
-    if (b) removeDataDir(b.dataDir);
+    if (a) await removeDataDir(a.dataDir);
+    if (b) await removeDataDir(b.dataDir);
     await db?.drop();
   });
 

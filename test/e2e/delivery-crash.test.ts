@@ -89,7 +89,7 @@ describe('webhook delivery survives a crash (SIGKILL mid-backlog)', () => {
     await first?.kill();
     await second?.stop();
     await receiver?.close();
-    if (first) removeDataDir(first.dataDir);
+    if (first) await removeDataDir(first.dataDir);
   });
 
   it('delivers every acknowledged inbound message at least once, in commit order per conversation', async () => {
@@ -164,7 +164,7 @@ describe('webhook delivery across a graceful stop (SIGTERM mid-backlog)', () => 
     await first?.kill();
     await second?.stop();
     await receiver?.close();
-    if (first) removeDataDir(first.dataDir);
+    if (first) await removeDataDir(first.dataDir);
   });
 
   it('lets attempts in flight finish and be recorded: after the restart the backlog continues without repeats', async () => {
@@ -216,7 +216,7 @@ describe('the per-webhook cap holds when many deliveries of one webhook fall due
   afterAll(async () => {
     await roost?.kill();
     await slow?.close();
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   it(`never has more than ROOST_DELIVERY_PER_WEBHOOK (${PER_WEBHOOK}) requests in flight to one webhook`, async () => {
@@ -270,7 +270,7 @@ describe('webhook delivery throughput', () => {
   afterAll(async () => {
     await roost?.kill(); // the slow backlog need not drain
     await Promise.all([fast?.close(), slow?.close()]);
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   it('delivers 500 inbound messages to 3 generic webhooks (1500 deliveries) within ~15 s, in order per conversation', async () => {

@@ -52,7 +52,7 @@ describe('webhook delivery: retries, ordering and the delivery log (end to end)'
   afterAll(async () => {
     await roost?.stop();
     await receiver?.close();
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   /** Routes the receiver per path; unknown paths get a 200. */
@@ -531,7 +531,7 @@ describe('webhook delivery: retries, ordering and the delivery log (end to end)'
       await lone?.stop();
       await failing?.close();
       await flaky?.close();
-      if (lone) removeDataDir(lone.dataDir);
+      if (lone) await removeDataDir(lone.dataDir);
     });
 
     it('disables a webhook that has only failed for that long (disabledReason failing), not one that also succeeds', async () => {

@@ -55,7 +55,7 @@ describe('webhook delivery (end to end)', () => {
   afterAll(async () => {
     await roost?.stop();
     await receiver?.close();
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   const conversationOf = async (from: string): Promise<Json> => {
@@ -466,7 +466,7 @@ describe('webhook delivery (end to end)', () => {
     });
     afterAll(async () => {
       await strict?.stop();
-      if (strict) removeDataDir(strict.dataDir);
+      if (strict) await removeDataDir(strict.dataDir);
     });
 
     it.each([

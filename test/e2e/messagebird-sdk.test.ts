@@ -166,7 +166,7 @@ describe('official messagebird SDK 4.0.1 against roost serve', () => {
     redirect?.restore();
     if (roost) {
       await roost.stop();
-      removeDataDir(roost.dataDir);
+      await removeDataDir(roost.dataDir);
     }
   });
 

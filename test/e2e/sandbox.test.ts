@@ -25,7 +25,7 @@ describe('sandbox channel (end to end)', () => {
 
   afterAll(async () => {
     await roost?.stop();
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   it('creates a sandbox channel with its inbound URL', () => {

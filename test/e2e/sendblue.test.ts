@@ -85,7 +85,7 @@ describe('sendblue channel (end to end)', () => {
   afterAll(async () => {
     await roost?.stop();
     await fake?.close();
-    if (roost) removeDataDir(roost.dataDir);
+    if (roost) await removeDataDir(roost.dataDir);
   });
 
   describe('channel management', () => {

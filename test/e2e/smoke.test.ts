@@ -9,7 +9,7 @@ describe('roost serve (smoke)', () => {
   });
   afterAll(async () => {
     await roost.stop();
-    removeDataDir(roost.dataDir);
+    await removeDataDir(roost.dataDir);
   });
 
   it('prints a live key, a test key and a signing key on first start', () => {
@@ -28,6 +28,6 @@ describe('roost serve (smoke)', () => {
   it('exits 0 on SIGTERM', async () => {
     const other = await startRoost();
     expect(await other.stop()).toBe(0);
-    removeDataDir(other.dataDir);
+    await removeDataDir(other.dataDir);
   });
 });

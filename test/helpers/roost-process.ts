@@ -135,14 +135,16 @@ export async function startRoost(opts: StartOptions = {}): Promise<RoostProcess>
   };
 }
 
-/** Removes a data directory, and its throwaway PostgreSQL database when there is one. */
-export function removeDataDir(dir: string): void {
+/**
+ * Removes a data directory, and its throwaway PostgreSQL database when there is one.
+ * Awaited: a drop left in flight when a test file ends dies with its worker and leaves
+ * the database behind.
+ */
+export async function removeDataDir(dir: string): Promise<void> {
   const marker = join(dir, 'postgres-url');
-  if (existsSync(marker)) {
-    const url = readFileSync(marker, 'utf8');
-    void import('./postgres.js').then(({ dropDatabase }) => dropDatabase(url)).catch(() => undefined);
-  }
+  const url = existsSync(marker) ? readFileSync(marker, 'utf8') : undefined;
   rmSync(dir, { recursive: true, force: true });
+  if (url) await (await import('./postgres.js')).dropDatabase(url).catch(() => undefined);
 }
 
 /** Small JSON client for the v1 API. */
