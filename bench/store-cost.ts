@@ -1,0 +1,53 @@
+/**
+ * The store's own cost of an inbound message, without HTTP: SQLite, messages from 10,000
+ * contacts ingested in groups of 50 (as under load), after 5,000 to warm up.
+ *
+ *   npx tsx bench/store-cost.ts [messages]          CPU µs per message (noisy on a shared host)
+ *   valgrind --tool=callgrind npx tsx bench/store-cost.ts 5000    then again with 15000:
+ *     the difference in instructions / 10,000 = instructions per message, repeatable
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InboundMessage } from '../src/channels/connector.js';
+import type { Channel, Workspace } from '../src/domain/records.js';
+import { newId } from '../src/domain/ids.js';
+import { ingestMessage } from '../src/ingest/ingest-message.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+
+const messages = Number(process.argv[2] ?? 20_000);
+const dir = mkdtempSync(join(tmpdir(), 'roost-store-cost-'));
+const store = new SqliteStore(join(dir, 'roost.db'));
+const now = Date.now();
+const ws: Workspace = { id: newId(), name: 'bench', signingKey: 'k'.repeat(32), createdAt: now };
+const channel: Channel = {
+  id: newId(), workspaceId: ws.id, name: 'bench', platformId: 'sendblue', status: 'active', settings: {}, secrets: {},
+  createdAt: now, updatedAt: now,
+};
+await store.transaction(async (tx) => {
+  await tx.insertWorkspace(ws);
+  await tx.insertChannel(channel);
+});
+
+let i = 0;
+const item = (n: number): InboundMessage => ({
+  kind: 'message', providerMessageId: `bench-${n}`, contact: { key: 'phonenumber', value: `+1555${String(1_000_000 + (n % 10_000)).slice(1)}` },
+  type: 'text', content: { text: `bench message ${n}` }, from: 'from', to: 'to',
+});
+const run = async (n: number) => {
+  for (let b = 0; b < n / 50; b++) {
+    await Promise.all(Array.from({ length: 50 }, () => {
+      const it = item(i++);
+      return store.transaction((tx) => ingestMessage(tx, channel, it, Date.now()));
+    }));
+  }
+};
+
+await run(5_000);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+await run(messages);
+const cpu = process.cpuUsage(cpu0);
+console.log(`${messages} messages: ${((cpu.user + cpu.system) / messages).toFixed(1)} µs of CPU and ${(((performance.now() - t0) * 1000) / messages).toFixed(1)} µs of wall time per message`);
+await store.close();
+rmSync(dir, { recursive: true, force: true });
