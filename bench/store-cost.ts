@@ -3,7 +3,7 @@
  * contacts ingested in groups of 50 (as under load), after 5,000 to warm up.
  *
  *   npx tsx bench/store-cost.ts [messages]          CPU µs per message (noisy on a shared host)
- *   valgrind --tool=callgrind npx tsx bench/store-cost.ts 5000    then again with 15000:
+ *   valgrind --tool=callgrind node --import tsx bench/store-cost.ts 5000   then with 15000:
  *     the difference in instructions / 10,000 = instructions per message, repeatable
  */
 import { mkdtempSync, rmSync } from 'node:fs';
