@@ -438,7 +438,13 @@ export class SqliteStore implements Store {
     insertMessage: async (m: Message) => {
       // The conversation's counter gives the message its position; a duplicate gives it back.
       const seq = (this.#s.countMessage.get(m.conversationId) as { n: number } | undefined)?.n ?? null;
-      if (this.#s.insertMessage.run({ ...messageParams(m), seq }).changes === 1) return true;
+      // Positional: binding by name looks every parameter up on the object (better-sqlite3),
+      // and these are the two widest statements of every inbound message.
+      const p = messageParams(m);
+      const inserted = this.#s.insertMessage.run(p.id, p.workspace_id, p.conversation_id, p.channel_id, p.platform, p.direction,
+        p.status, p.type, p.content, p.from_addr, p.to_addr, p.provider_message_id, p.mode, p.error, p.source, p.tag, p.report_url,
+        p.created_at, p.updated_at, seq);
+      if (inserted.changes === 1) return true;
       this.#s.uncountMessage.run(m.conversationId);
       return false;
     },
@@ -475,10 +481,7 @@ export class SqliteStore implements Store {
       return true;
     },
     insertEvent: async (e: OutboxEvent) => {
-      this.#s.insertEvent.run({
-        id: e.id, workspace_id: e.workspaceId, type: e.type, channel_id: e.channelId,
-        conversation_id: e.conversationId, payload: e.payload, created_at: e.createdAt,
-      });
+      this.#s.insertEvent.run(e.id, e.workspaceId, e.type, e.channelId, e.conversationId, e.payload, e.createdAt);
       return this.matchingWebhooks(e.workspaceId, e.channelId, e.type);
     },
     insertDelivery: async (d: NewDelivery) => {
@@ -633,9 +636,7 @@ function prepare(db: Database.Database) {
     countMessages: p('SELECT message_count AS n FROM conversations WHERE id = ? AND workspace_id = ?'),
     insertMessage: p(`INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status, type, content,
                       from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at, seq)
-                      VALUES (@id, @workspace_id, @conversation_id, @channel_id, @platform, @direction, @status, @type, @content,
-                      @from_addr, @to_addr, @provider_message_id, @mode, @error, @source, @tag, @report_url, @created_at, @updated_at,
-                      @seq)
+                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                       ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING`),
     countMessage: p('UPDATE conversations SET message_count = message_count + 1 WHERE id = ? RETURNING message_count AS n'),
     uncountMessage: p('UPDATE conversations SET message_count = message_count - 1 WHERE id = ?'),
@@ -710,7 +711,7 @@ function prepare(db: Database.Database) {
     getEvent: p('SELECT * FROM events WHERE id = ? AND workspace_id = ?'),
 
     insertEvent: p(`INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload, created_at)
-                    VALUES (@id, @workspace_id, @type, @channel_id, @conversation_id, @payload, @created_at)`),
+                    VALUES (?, ?, ?, ?, ?, ?, ?)`),
     countEvents: p('SELECT count(*) AS n FROM events WHERE workspace_id = ?'),
     nextDeliveryDue: p(`SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'`),
     nextSendJobDue: p('SELECT min(run_at) AS t FROM send_jobs'),
