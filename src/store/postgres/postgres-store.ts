@@ -185,8 +185,7 @@ export class PostgresStore implements Store {
       const tx = transactional(corked(client), (id) => touched.add(id), (write) => behind.send(write));
       const call = (p: Pending, own: boolean) => {
         if (own) behind = new WriteBehind();
-        const mine = behind;
-        return mine.around(() => p.fn(tx));
+        return behind.around(() => p.fn(tx));
       };
       if (mode === 'optimistic') {
         // Keyed callbacks with distinct keys touch disjoint rows: run them interleaved, so
@@ -515,6 +514,11 @@ const INSERT_MESSAGE = `WITH counted AS (UPDATE conversations SET message_count 
             (SELECT message_count FROM counted))
     ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING`;
 
+/** The advisory-lock key of a delivery chain (webhook, conversation): one expression for every lock. */
+function chainKey(webhookId: string, conversationId: string): string {
+  return `hashtextextended(${webhookId} || ':' || ${conversationId}, 0)`;
+}
+
 const W = {
   insertWorkspace: stmt('insertWorkspace', 'INSERT INTO workspaces (id, name, signing_key, created_at) VALUES ($1, $2, $3, $4)'),
   setSigningKey: stmt('setSigningKey', 'UPDATE workspaces SET signing_key = $1 WHERE id = $2'),
@@ -557,7 +561,7 @@ const W = {
   insertEvent: stmt('insertEvent', `WITH added AS (INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload,
     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7))
     SELECT * FROM webhooks WHERE workspace_id = $2 AND status = 'enabled' AND (channel_id IS NULL OR channel_id = $4) ORDER BY id`),
-  chainLock: stmt('chainLock', `SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))`),
+  chainLock: stmt('chainLock', `SELECT pg_advisory_xact_lock(${chainKey('$1', '$2')})`),
   // After chainLock (its own statement, so this one's snapshot sees the chain as it is
   // once the lock is held): queued behind an unfinished delivery of the chain, else pending.
   insertDelivery: stmt('insertDelivery', `INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event_type, conversation_id, state,
@@ -582,8 +586,7 @@ const W = {
     status_code, response_excerpt, error, trigger) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`),
   // The chain's lock found from one of its deliveries (the same key as chainLock), so
   // finishing needs no round trip to learn the chain first.
-  lockChainOf: stmt('lockChainOf', `SELECT pg_advisory_xact_lock(hashtextextended(webhook_id || ':' || conversation_id, 0))
-    FROM deliveries WHERE id = $1`),
+  lockChainOf: stmt('lockChainOf', `SELECT pg_advisory_xact_lock(${chainKey('webhook_id', 'conversation_id')}) FROM deliveries WHERE id = $1`),
   finishDelivery: stmt('finishDelivery', `UPDATE deliveries SET state = $1, last_status_code = $2, last_error = $3, updated_at = $4,
     locked_until = 0 WHERE id = $5`),
   retryDelivery: stmt('retryDelivery', `UPDATE deliveries SET next_attempt_at = $1, last_status_code = $2, last_error = $3, updated_at = $4,

@@ -27,27 +27,23 @@ export class WriteBehind {
     return Promise.resolve();
   }
 
-  /** Waits for every write sent so far (and any sent meanwhile); throws the first failure. */
-  async drain(): Promise<void> {
-    while (this.#sent.length > 0) await Promise.all(this.#sent.splice(0));
-    if (this.#failure) throw this.#failure.error;
-  }
-
-  /** What a failed callback failed of: the first failed write if there was one, else `error`. */
-  async cause(error: unknown): Promise<unknown> {
-    while (this.#sent.length > 0) await Promise.all(this.#sent.splice(0));
-    return this.#failure ? this.#failure.error : error;
-  }
-
   /** Runs `fn`; it ends when every write sent meanwhile is back, and fails with the first failed one. */
   async around<T>(fn: () => Promise<T>): Promise<T> {
     let value: T;
     try {
       value = await fn();
     } catch (error) {
-      throw await this.cause(error);
+      // What the callback failed of: the first failed write if there was one.
+      await this.#settled();
+      throw this.#failure ? this.#failure.error : error;
     }
-    await this.drain();
+    await this.#settled();
+    if (this.#failure) throw this.#failure.error;
     return value;
+  }
+
+  /** Every write sent so far, and any sent meanwhile, is back. */
+  async #settled(): Promise<void> {
+    while (this.#sent.length > 0) await Promise.all(this.#sent.splice(0));
   }
 }

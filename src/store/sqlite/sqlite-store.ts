@@ -576,6 +576,11 @@ function migrate(db: Database.Database): void {
   }
 }
 
+/** What a conversation's update writes besides its status (see updateConversation). */
+const CONVERSATION_SET = `channel_ids = @channel_ids, last_used_channel_id = @last_used_channel_id,
+  last_inbound_channel_id = @last_inbound_channel_id, last_received_at = @last_received_at,
+  last_message_id = @last_message_id, updated_at = @updated_at, sort_at = @sort_at`;
+
 function prepare(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   return {
@@ -614,16 +619,10 @@ function prepare(db: Database.Database) {
                            last_inbound_channel_id, last_received_at, last_message_id, message_count, created_at, updated_at, sort_at)
                            VALUES (@id, @workspace_id, @contact_id, @status, @channel_ids, @last_used_channel_id,
                            @last_inbound_channel_id, @last_received_at, @last_message_id, @message_count, @created_at, @updated_at, @sort_at)`),
-    updateConversationSameStatus: p(`UPDATE conversations SET channel_ids = @channel_ids,
-                           last_used_channel_id = @last_used_channel_id,
-                           last_inbound_channel_id = @last_inbound_channel_id, last_received_at = @last_received_at,
-                           last_message_id = @last_message_id, updated_at = @updated_at,
-                           sort_at = @sort_at WHERE id = @id AND workspace_id = @workspace_id AND status = @status`),
-    updateConversation: p(`UPDATE conversations SET status = @status, channel_ids = @channel_ids,
-                           last_used_channel_id = @last_used_channel_id,
-                           last_inbound_channel_id = @last_inbound_channel_id, last_received_at = @last_received_at,
-                           last_message_id = @last_message_id, updated_at = @updated_at,
-                           sort_at = @sort_at WHERE id = @id AND workspace_id = @workspace_id`),
+    updateConversationSameStatus: p(`UPDATE conversations SET ${CONVERSATION_SET}
+                                     WHERE id = @id AND workspace_id = @workspace_id AND status = @status`),
+    updateConversation: p(`UPDATE conversations SET status = @status, ${CONVERSATION_SET}
+                           WHERE id = @id AND workspace_id = @workspace_id`),
 
     getMessage: p('SELECT * FROM messages WHERE id = ? AND workspace_id = ?'),
     findMessageByProviderId: p('SELECT * FROM messages WHERE channel_id = ? AND provider_message_id = ?'),
