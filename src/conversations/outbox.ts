@@ -1,5 +1,5 @@
 import { newId } from '../domain/ids.js';
-import type { Conversation, Message, OutboxEvent } from '../domain/records.js';
+import type { Conversation, Message, OutboxEvent, Webhook } from '../domain/records.js';
 import { conversationEventBody, messageEventBody } from '../domain/views-v1.js';
 import type { Tx } from '../store/store.js';
 
@@ -13,8 +13,11 @@ import type { Tx } from '../store/store.js';
  * same transaction, so a committed event can never miss its deliveries.
  */
 async function recordEvent(tx: Tx, event: OutboxEvent): Promise<void> {
-  // Requested together (in this order): an engine that pipelines sends them at once.
-  const subscribers = await tx.insertEvent(event);
+  await fanOut(tx, event, await tx.insertEvent(event));
+}
+
+/** One delivery per subscriber of a stored event (requested together: a pipelining engine sends them at once). */
+export async function fanOut(tx: Tx, event: OutboxEvent, subscribers: Webhook[]): Promise<void> {
   await Promise.all(subscribers.map((webhook) => tx.insertDelivery({
     id: newId(),
     workspaceId: event.workspaceId,
@@ -26,10 +29,11 @@ async function recordEvent(tx: Tx, event: OutboxEvent): Promise<void> {
   })));
 }
 
-export async function recordMessageEvent(
-  tx: Tx, type: 'message.created' | 'message.updated', conversation: Conversation, message: Message, at: number,
-): Promise<void> {
-  await recordEvent(tx, {
+/** A `message.*` event, its body serialised once. */
+export function messageEvent(
+  type: 'message.created' | 'message.updated', conversation: Conversation, message: Message, at: number,
+): OutboxEvent {
+  return {
     id: newId(),
     workspaceId: message.workspaceId,
     type,
@@ -37,13 +41,14 @@ export async function recordMessageEvent(
     conversationId: conversation.id,
     payload: messageEventBody(type, conversation, message),
     createdAt: at,
-  });
+  };
 }
 
-export async function recordConversationEvent(
-  tx: Tx, type: 'conversation.created' | 'conversation.updated', conversation: Conversation, at: number,
-): Promise<void> {
-  await recordEvent(tx, {
+/** A `conversation.*` event, its body serialised once. */
+export function conversationEvent(
+  type: 'conversation.created' | 'conversation.updated', conversation: Conversation, at: number,
+): OutboxEvent {
+  return {
     id: newId(),
     workspaceId: conversation.workspaceId,
     type,
@@ -51,5 +56,17 @@ export async function recordConversationEvent(
     conversationId: conversation.id,
     payload: conversationEventBody(type, conversation),
     createdAt: at,
-  });
+  };
+}
+
+export async function recordMessageEvent(
+  tx: Tx, type: 'message.created' | 'message.updated', conversation: Conversation, message: Message, at: number,
+): Promise<void> {
+  await recordEvent(tx, messageEvent(type, conversation, message, at));
+}
+
+export async function recordConversationEvent(
+  tx: Tx, type: 'conversation.created' | 'conversation.updated', conversation: Conversation, at: number,
+): Promise<void> {
+  await recordEvent(tx, conversationEvent(type, conversation, at));
 }

@@ -2,7 +2,7 @@ import { newId } from '../domain/ids.js';
 import type { ChannelId, WorkspaceId } from '../domain/ids.js';
 import type { Contact, ContactIdentifier, Conversation, Message } from '../domain/records.js';
 import type { Tx } from '../store/store.js';
-import { recordConversationEvent } from './outbox.js';
+import { conversationEvent, fanOut, messageEvent } from './outbox.js';
 
 /**
  * Threading rules shared by inbound and outbound paths:
@@ -65,11 +65,9 @@ export async function openConversation(tx: Tx, contact: Contact, channelId: Chan
   return conversation;
 }
 
-/** Applies a newly stored message to its conversation and records `conversation.created` when new. */
-export async function threadMessage(
-  tx: Tx, conversation: Conversation, created: boolean, message: Message, now: number,
-): Promise<Conversation> {
-  const updated: Conversation = {
+/** The conversation as a new message leaves it (its count includes the message). */
+export function threaded(conversation: Conversation, message: Message, now: number): Conversation {
+  return {
     ...conversation,
     channelIds: conversation.channelIds.includes(message.channelId)
       ? conversation.channelIds
@@ -81,7 +79,24 @@ export async function threadMessage(
     messageCount: conversation.messageCount + 1,
     updatedAt: now,
   };
-  await tx.updateConversation(updated);
-  if (created) await recordConversationEvent(tx, 'conversation.created', updated, now);
+}
+
+/**
+ * Stores a new message in its conversation with the events it causes
+ * (`conversation.created` when the conversation is `created` by this message, then
+ * `message.created`) and their deliveries, as one store write. Returns the conversation
+ * as the message leaves it, or null, writing nothing, when the message's channel already
+ * has its provider id.
+ */
+export async function appendMessage(
+  tx: Tx, conversation: Conversation, created: boolean, message: Message, now: number,
+): Promise<Conversation | null> {
+  const updated = threaded(conversation, message, now);
+  const events = created
+    ? [conversationEvent('conversation.created', updated, now), messageEvent('message.created', updated, message, now)]
+    : [messageEvent('message.created', updated, message, now)];
+  const subscribers = await tx.appendMessage(message, updated, events);
+  if (!subscribers) return null;
+  await Promise.all(events.map((e, i) => fanOut(tx, e, subscribers[i]!)));
   return updated;
 }

@@ -1,8 +1,7 @@
 import { newId } from '../domain/ids.js';
 import type { Channel, Conversation, Message } from '../domain/records.js';
 import type { InboundMessage } from '../channels/connector.js';
-import { recordMessageEvent } from '../conversations/outbox.js';
-import { createContact, openConversation, threadMessage } from '../conversations/threading.js';
+import { appendMessage, createContact, openConversation } from '../conversations/threading.js';
 import type { Tx } from '../store/store.js';
 
 export type IngestResult =
@@ -43,12 +42,11 @@ export async function ingestMessage(tx: Tx, channel: Channel, item: InboundMessa
     createdAt: now,
     updatedAt: now,
   };
-  if (!(await tx.insertMessage(message))) {
+  const threadedConversation = await appendMessage(tx, conversation, created, message, now);
+  if (!threadedConversation) {
     // Lost a race with a concurrent copy of the same webhook; the unique index kept one.
     const winner = await tx.findMessageByProviderId(channel.id, item.providerMessageId);
     return { kind: 'duplicate', message: winner ?? message };
   }
-  const threaded = await threadMessage(tx, conversation, created, message, now);
-  await recordMessageEvent(tx, 'message.created', threaded, message, now);
-  return { kind: 'stored', message, conversation: threaded };
+  return { kind: 'stored', message, conversation: threadedConversation };
 }

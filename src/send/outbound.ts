@@ -4,8 +4,7 @@ import type { ConversationId } from '../domain/ids.js';
 import type { Channel, Contact, Conversation, KeyMode, Message, Workspace } from '../domain/records.js';
 import type { Clock } from '../domain/time.js';
 import type { Connector } from '../channels/connector.js';
-import { recordMessageEvent } from '../conversations/outbox.js';
-import { activeConversationFor, findOrCreateContact, threadMessage } from '../conversations/threading.js';
+import { activeConversationFor, appendMessage, findOrCreateContact } from '../conversations/threading.js';
 import type { Store, Tx } from '../store/store.js';
 import {
   optionalChannelId, parseOutboundFields, requiredChannelId, requiredRecipient,
@@ -60,10 +59,10 @@ async function createOutbound(
     createdAt: now,
     updatedAt: now,
   };
-  await tx.insertMessage(message);
+  const threaded = await appendMessage(tx, conversation, created, message, now);
+  // Only a provider message id can be a duplicate, and an outbound message has none yet.
+  if (!threaded) throw new Error(`outbound message ${message.id} was refused as a duplicate`);
   await tx.insertSendJob(message.id, caller.workspace.id, now);
-  const threaded = await threadMessage(tx, conversation, created, message, now);
-  await recordMessageEvent(tx, 'message.created', threaded, message, now);
   return { message, conversation: threaded };
 }
 

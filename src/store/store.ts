@@ -142,6 +142,14 @@ export interface Writes {
    * list totals need no count query and a page at any offset is one index range.
    */
   insertMessage(m: Message): Promise<boolean>;
+  /**
+   * A new message with everything it changes, as one write: inserts `m` (counted and
+   * positioned as `insertMessage` does), updates its conversation to `conversation` (as
+   * `updateConversation`) and adds `events` to the outbox. Returns each event's
+   * subscribers (as `insertEvent`), or null, writing nothing, when the channel already has
+   * this provider message id.
+   */
+  appendMessage(m: Message, conversation: Conversation, events: OutboxEvent[]): Promise<Webhook[][] | null>;
   updateMessageStatus(id: MessageId, status: MessageStatus, error: MessageError | null, providerMessageId: string | null, at: number): Promise<void>;
 
   insertSendJob(messageId: MessageId, ws: WorkspaceId, runAt: number): Promise<void>;

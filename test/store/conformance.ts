@@ -1162,6 +1162,91 @@ export function runStoreConformance(
           const { ws, ch } = await graph();
           for (const type of WEBHOOK_EVENTS) expect(await store.matchingWebhooks(ws.id, ch.id, type)).toEqual([]);
         });
+
+        /** What a new message leaves behind, as the threading rules compute it. */
+        function appended(conv: Conversation, m: Message): Conversation {
+          return {
+            ...conv, channelIds: [...new Set([...conv.channelIds, m.channelId])], lastUsedChannelId: m.channelId,
+            lastInboundChannelId: m.channelId, lastReceivedAt: m.createdAt, lastMessageId: m.id,
+            messageCount: conv.messageCount + 1, updatedAt: m.createdAt,
+          };
+        }
+
+        it('appends a message: counted and positioned, its conversation updated, its events stored and their subscribers returned', async () => {
+          const { ws, ch, conv } = await graph();
+          const other = f.channel(ws.id);
+          await write((tx) => tx.insertChannel(other));
+          const generic = await newHook(ws.id, { events: ['conversation.created', 'message.created'] });
+          const specific = await newHook(ws.id, { channelId: ch.id, events: ['message.created'] });
+          const onOther = await newHook(ws.id, { channelId: other.id, events: [...WEBHOOK_EVENTS] });
+          await newHook(ws.id, { events: [...WEBHOOK_EVENTS], status: 'disabled' });
+          await newHook((await newWorkspace()).id, { events: [...WEBHOOK_EVENTS] });
+          const first = f.message(conv, ch.id, { createdAt: f.T0 + 1 });
+          await write((tx) => tx.insertMessage(first));
+          const counted = { ...conv, messageCount: 1 };
+
+          const m = f.message(conv, other.id, { createdAt: f.T0 + 9 });
+          const updated = appended(counted, m);
+          const events = [
+            f.outboxEvent(ws.id, conv.id, { type: 'conversation.created', channelId: other.id }),
+            f.outboxEvent(ws.id, conv.id, { type: 'message.created', channelId: other.id }),
+          ];
+          const subscribers = await write((tx) => tx.appendMessage(m, updated, events));
+          expect(subscribers!.map((hooks) => hooks.map((h) => h.id).sort())).toEqual([
+            [generic.id, onOther.id].sort(),
+            [generic.id, onOther.id].sort(),
+          ]);
+          expect(await store.getConversation(ws.id, conv.id)).toEqual(updated);
+          expect(updated.messageCount).toBe(2);
+          expect(await store.getMessage(ws.id, m.id)).toEqual(m);
+          const page = await store.listMessages(ws.id, { conversationId: conv.id, offset: 0, limit: 10 });
+          expect(page.items.map((x) => x.id)).toEqual([m.id, first.id]);
+          expect(page.total).toBe(2);
+          expect((await store.listMessages(ws.id, { conversationId: conv.id, offset: 1, limit: 10 })).items.map((x) => x.id)).toEqual([first.id]);
+          for (const e of events) expect(await store.getEvent(ws.id, e.id)).toEqual(e);
+          // The message's own channel's webhook: subscribed to the type, on this channel only.
+          const onCh = f.message(conv, ch.id, { createdAt: f.T0 + 20 });
+          const onChEvent = f.outboxEvent(ws.id, conv.id, { type: 'message.created', channelId: ch.id });
+          const [hooks] = (await write((tx) => tx.appendMessage(onCh, appended(updated, onCh), [onChEvent])))!;
+          expect(hooks!.map((h) => h.id).sort()).toEqual([generic.id, specific.id].sort());
+          expect(hooks!.find((h) => h.id === specific.id)).toEqual(specific);
+        });
+
+        it('appends nothing for a provider message id the channel already has: null, the conversation and the outbox unchanged', async () => {
+          const { ws, ch, conv } = await graph();
+          await newHook(ws.id, { events: ['message.created'] });
+          const m = f.message(conv, ch.id, { providerMessageId: 'append-dup', createdAt: f.T0 + 1 });
+          const after = appended(conv, m);
+          await write((tx) => tx.appendMessage(m, after, [f.outboxEvent(ws.id, conv.id, { channelId: ch.id })]));
+          const events = await store.countEvents(ws.id);
+
+          const again = f.message(conv, ch.id, { providerMessageId: 'append-dup', createdAt: f.T0 + 2 });
+          const lost = f.outboxEvent(ws.id, conv.id, { channelId: ch.id });
+          const fresh = f.message(conv, ch.id, { createdAt: f.T0 + 3 });
+          const [dup, kept] = await write(async (tx) => [
+            await tx.appendMessage(again, appended(after, again), [lost]),
+            // The duplicate does not abort the rest of its transaction.
+            await tx.appendMessage(fresh, appended(after, fresh), []),
+          ]);
+          expect(dup).toBeNull();
+          expect(kept).toEqual([]);
+          expect(await store.getMessage(ws.id, again.id)).toBeUndefined();
+          expect(await store.getEvent(ws.id, lost.id)).toBeUndefined();
+          expect(await store.countEvents(ws.id)).toBe(events);
+          expect(await store.getConversation(ws.id, conv.id)).toEqual(appended(after, fresh));
+          expect((await store.listMessages(ws.id, { conversationId: conv.id, offset: 0, limit: 10 })).items.map((x) => x.id))
+            .toEqual([fresh.id, m.id]);
+        });
+
+        it('refuses to append a message or an event of another conversation, writing nothing', async () => {
+          const { ws, ch, conv } = await graph();
+          const elsewhere = await anotherConversation(ws.id, ch.id);
+          const m = f.message(conv, ch.id);
+          await expect(write((tx) => tx.appendMessage(f.message(elsewhere, ch.id), appended(conv, m), []))).rejects.toThrow(/belong/);
+          await expect(write((tx) => tx.appendMessage(m, appended(conv, m), [f.outboxEvent(ws.id, elsewhere.id)]))).rejects.toThrow(/belong/);
+          expect(await store.getMessage(ws.id, m.id)).toBeUndefined();
+          expect((await store.getConversation(ws.id, conv.id))!.messageCount).toBe(0);
+        });
       });
 
       describe('insert and chains', () => {

@@ -14,6 +14,7 @@ import type {
   AuthenticatedKey, ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store,
   TransactionOptions, Tx, Writes,
 } from '../store.js';
+import { assertAppendable } from '../appendable.js';
 import { ChannelCache } from '../channel-cache.js';
 import { settle } from '../group-commit.js';
 import type { Outcome, Pending } from '../group-commit.js';
@@ -514,6 +515,32 @@ const INSERT_MESSAGE = `WITH counted AS (UPDATE conversations SET message_count 
             (SELECT message_count FROM counted))
     ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING`;
 
+/**
+ * A new message with its conversation's update and its events, in one statement (see
+ * `Writes.appendMessage`). The conversation is locked first and gives the message its
+ * position; only an inserted message updates the conversation and adds the events, so a
+ * provider's retry that lost the unique index's race changes nothing. Returns no row
+ * when the conversation does not exist, one with `appended` null for a duplicate, and
+ * otherwise the webhooks that may subscribe (filtered by type and channel per event).
+ */
+const APPEND_MESSAGE = `WITH conv AS (SELECT message_count + 1 AS seq FROM conversations
+    WHERE id = $1 AND ${sameWorkspace('workspace_id', '$2')} FOR UPDATE),
+  msg AS (INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status,
+    type, content, from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at, seq)
+    VALUES ($11, $2, $1, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, (SELECT seq FROM conv))
+    ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING
+    RETURNING seq),
+  upd AS (UPDATE conversations c SET message_count = msg.seq, status = $3, channel_ids = $4, last_used_channel_id = $5,
+    last_inbound_channel_id = $6, last_received_at = $7, last_message_id = $8, updated_at = $9, sort_at = $10
+    FROM msg WHERE c.id = $1),
+  ev AS (INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload, created_at)
+    SELECT e.id, $2, e.type, e.channel_id, $1, e.payload, e.created_at FROM msg,
+      unnest($28::text[], $29::text[], $30::text[], $31::text[], $32::bigint[]) AS e(id, type, channel_id, payload, created_at))
+  SELECT msg.seq AS appended, w.* FROM conv LEFT JOIN msg ON true
+    LEFT JOIN webhooks w ON msg.seq IS NOT NULL AND w.workspace_id = $2 AND w.status = 'enabled'
+      AND (w.channel_id IS NULL OR w.channel_id = ANY($30::text[]))
+  ORDER BY w.id`;
+
 /** The advisory-lock key of a delivery chain (webhook, conversation): one expression for every lock. */
 function chainKey(webhookId: string, conversationId: string): string {
   return `hashtextextended(${webhookId} || ':' || ${conversationId}, 0)`;
@@ -541,6 +568,7 @@ const W = {
   updateConversation: stmt('updateConversation', `UPDATE conversations SET status = $4, channel_ids = $5, last_used_channel_id = $6,
     last_inbound_channel_id = $7, last_received_at = $8, last_message_id = $9, updated_at = $12, sort_at = $13
     WHERE id = $1 AND ${sameWorkspace('workspace_id', '$2')} AND contact_id = $3 AND created_at = $11 AND $10::int IS NOT NULL`),
+  appendMessage: stmt('appendMessage', APPEND_MESSAGE),
   uncountMessage: stmt('uncountMessage', 'UPDATE conversations SET message_count = message_count - 1 WHERE id = $1'),
   updateMessageStatus: stmt('updateMessageStatus', `UPDATE messages SET status = $1, error = $2,
     provider_message_id = coalesce(provider_message_id, $3), updated_at = $4 WHERE id = $5`),
@@ -696,6 +724,21 @@ function transactional(db: Queryable, onChannelWrite: (id: ChannelId) => void, l
       if (res.rowCount === 1) return true;
       await W.uncountMessage(db, m.conversationId);
       return false;
+    },
+    async appendMessage(m: Message, c: Conversation, events: OutboxEvent[]) {
+      assertAppendable(m, c, events);
+      const p = messageParams(m);
+      const q = conversationParams(c);
+      const rows = await W.appendMessage(db, c.id, c.workspaceId, q.status, q.channel_ids, q.last_used_channel_id,
+        q.last_inbound_channel_id, q.last_received_at, q.last_message_id, q.updated_at, q.sort_at,
+        p.id, p.channel_id, p.platform, p.direction, p.status, p.type, p.content, p.from_addr, p.to_addr, p.provider_message_id,
+        p.mode, p.error, p.source, p.tag, p.report_url, p.created_at, p.updated_at,
+        events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.channelId), events.map((e) => e.payload),
+        events.map((e) => e.createdAt));
+      if (rows.length === 0) throw new Error(`appendMessage: conversation ${c.id} not found`);
+      if (rows[0]!.appended === null) return null;
+      const webhooks = rows.filter((r) => r.id !== null).map(toWebhook);
+      return events.map((e) => webhooks.filter((w) => w.events.includes(e.type) && (w.channelId === null || w.channelId === e.channelId)));
     },
     updateMessageStatus: (id: MessageId, status: MessageStatus, error: MessageError | null, providerId: string | null, at: number) =>
       later(W.updateMessageStatus(db, status, error ? JSON.stringify(error) : null, providerId, at, id)),

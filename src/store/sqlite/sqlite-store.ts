@@ -9,6 +9,7 @@ import type {
 } from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
 import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, TransactionOptions, Tx } from '../store.js';
+import { assertAppendable } from '../appendable.js';
 import { ChannelCache } from '../channel-cache.js';
 import { settle } from '../group-commit.js';
 import type { Outcome, Pending } from '../group-commit.js';
@@ -447,6 +448,15 @@ export class SqliteStore implements Store {
       if (inserted.changes === 1) return true;
       this.#s.uncountMessage.run(m.conversationId);
       return false;
+    },
+    appendMessage: async (m: Message, c: Conversation, events: OutboxEvent[]) => {
+      assertAppendable(m, c, events);
+      // One thread runs SQLite: the verbs in order are already one uninterrupted write.
+      if (!(await this.#writes.insertMessage(m))) return null;
+      await this.#writes.updateConversation(c);
+      const subscribers: Webhook[][] = [];
+      for (const e of events) subscribers.push(await this.#writes.insertEvent(e));
+      return subscribers;
     },
     updateMessageStatus: async (id: MessageId, status: MessageStatus, error: MessageError | null, providerMessageId: string | null, at: number) => {
       this.#s.updateMessageStatus.run(status, error ? JSON.stringify(error) : null, providerMessageId, at, id);
