@@ -171,6 +171,18 @@ describe('SqliteStore specifics', () => {
     await vi.waitFor(() => expect(statSync(join(dir, name)).size).toBeGreaterThan(before + 3_000_000), { timeout: 3000 });
   });
 
+  it('keeps a process that only waits for close() alive until the store has closed', async () => {
+    // The checkpointer's worker is unreferenced while it runs; stopping it must not let the
+    // process exit first, with close() unsettled (Node's exit code 13 under a top-level await).
+    const { execFileSync } = await import('node:child_process');
+    const script = `const { SqliteStore } = await import(${JSON.stringify(new URL('../../src/store/sqlite/sqlite-store.ts', import.meta.url).href)});
+      const s = new SqliteStore(${JSON.stringify(join(dir, `${newId()}.db`))});
+      await s.close();
+      console.log('closed');`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.trim()).toBe('closed');
+  });
+
   it('records every migration in the migrations table', async () => {
     const name = `${newId()}.db`;
     await fresh(name).close();

@@ -43,6 +43,9 @@ export class Checkpointer {
 
   /** Stops checkpointing and closes the worker's connection (before the writer closes). */
   async stop(): Promise<void> {
+    // Referenced again while it stops: otherwise a process with nothing else to do exits
+    // before the worker does, with close() still pending (exit code 13 under a top-level await).
+    this.#worker.ref();
     this.#worker.postMessage('stop');
     await this.#exited;
   }
