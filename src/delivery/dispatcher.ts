@@ -96,20 +96,30 @@ export class Dispatcher extends PollingWorker {
   #launch(claim: ClaimedDelivery): void {
     const hook = claim.delivery.webhookId;
     this.#perWebhook.set(hook, (this.#perWebhook.get(hook) ?? 0) + 1);
-    this.inFlight.track(this.#deliver(claim), () => {
+    // The webhook's slot is its request's: free once the answer is in, while the attempt is
+    // recorded (a durable commit). `inFlight` (the overall cap) holds until it is recorded.
+    let requesting = true;
+    const answered = () => {
+      if (!requesting) return;
+      requesting = false;
       const left = (this.#perWebhook.get(hook) ?? 1) - 1;
       if (left === 0) this.#perWebhook.delete(hook);
       else this.#perWebhook.set(hook, left);
       this.notify();
+    };
+    this.inFlight.track(this.#deliver(claim, answered), () => {
+      answered();
+      this.notify();
     });
   }
 
-  async #deliver(claim: ClaimedDelivery): Promise<void> {
+  async #deliver(claim: ClaimedDelivery, answered: () => void): Promise<void> {
     const { clock, http, timeoutMs } = this.#d;
     const started = clock.now();
     const t0 = performance.now();
     const result = await attemptDelivery(http, claim, started, timeoutMs);
     const durationMs = Math.round(performance.now() - t0);
+    answered();
     try {
       await this.#record(claim, result, started, durationMs);
     } catch (err) {

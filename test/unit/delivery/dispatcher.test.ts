@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Dispatcher } from '../../../src/delivery/dispatcher.js';
+import { systemClock } from '../../../src/domain/time.js';
+import { createMetrics } from '../../../src/metrics.js';
+import { createHttpClient } from '../../../src/net/http-client.js';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import type { Store, TransactionOptions, Tx } from '../../../src/store/store.js';
+import * as f from '../../store/factories.js';
+
+/**
+ * The dispatcher against a real SQLite store and a real receiver. The store is wrapped so
+ * that a test can hold the transactions that record attempts (keyed `delivery\0…`).
+ */
+describe('Dispatcher', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function receiver() {
+    const arrived: string[] = [];
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      req.resume();
+      req.on('end', () => {
+        arrived.push(String(req.headers['x-roost-delivery-id']));
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, arrived };
+  }
+
+  /** Holds every record transaction until `release()`; everything else passes through. */
+  function holdingRecords(store: Store) {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const records = { started: 0 };
+    const wrapped = Object.create(store) as Store;
+    wrapped.transaction = <T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions) => {
+      if (!options?.key?.startsWith('delivery\u0000')) return store.transaction(fn, options);
+      records.started++;
+      return held.then(() => store.transaction(fn, options));
+    };
+    return { store: wrapped, release, records };
+  }
+
+  it('frees a webhook\'s request slot when the answer is in, not when the attempt is recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roost-dispatcher-'));
+    const store = new SqliteStore(join(dir, 'roost.db'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => store.close());
+    const { url, arrived } = await receiver();
+
+    // One webhook, two deliveries in two conversations (two chains: both pending at once).
+    const ws = f.workspace();
+    const ch = f.channel(ws.id);
+    const hook = f.webhook(ws.id, { url, events: ['message.created'] });
+    const ids = await store.transaction(async (tx) => {
+      await tx.insertWorkspace(ws);
+      await tx.insertChannel(ch);
+      await tx.insertWebhook(hook);
+      const out: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const ct = f.contact(ws.id);
+        await tx.insertContact(ct, []);
+        const conv = f.conversation(ws.id, ct.id, ch.id);
+        await tx.insertConversation(conv);
+        const event = f.outboxEvent(ws.id, conv.id, { createdAt: Date.now() - 1000 });
+        await tx.insertEvent(event);
+        const d = f.delivery(event, hook.id, { createdAt: Date.now() - 1000 });
+        await tx.insertDelivery(d);
+        out.push(d.id);
+      }
+      return out;
+    });
+
+    const held = holdingRecords(store);
+    const http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 5000, maxResponseBytes: 1024, connectionsPerOrigin: 4 });
+    const dispatcher = new Dispatcher({
+      store: held.store, http, clock: systemClock, log: pino({ level: 'silent' }), metrics: createMetrics(),
+      policy: { retry: { scheduleMs: [1000], jitter: 0, retryAfterCapMs: 60_000 }, overloadFloorMs: 0, disableAfterMs: 86_400_000 },
+      concurrency: 8, perWebhook: 1, timeoutMs: 5000, pollIntervalMs: 20, leaseMs: 30_000,
+    });
+    dispatcher.start();
+    cleanups.push(async () => {
+      held.release();
+      await dispatcher.stop();
+      await http.close();
+    });
+
+    // With one slot, the second request goes out while the first attempt's record is
+    // still held: the slot was the request's.
+    await vi.waitFor(() => expect(arrived).toHaveLength(2), { timeout: 5000 });
+    expect(arrived.sort()).toEqual([...ids].sort());
+    expect(held.records.started).toBe(2);
+    held.release();
+    await vi.waitFor(async () => {
+      const states = await Promise.all(ids.map((id) => store.getDelivery(ws.id, hook.id, id as never)));
+      expect(states.map((d) => d?.state)).toEqual(['succeeded', 'succeeded']);
+    }, { timeout: 5000 });
+  });
+});
