@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { createTestDatabase } from '../helpers/postgres.js';
@@ -52,6 +52,132 @@ describe('PostgresStore specifics', () => {
       expect(steps.slice(0, 6)).toEqual(['a1', 'b1', 'a2', 'b2', 'a3', 'b3']);
       expect(steps.slice(6)).toEqual(['u1', 'u2', 'u3', 'c1', 'c2', 'c3']);
     } finally {
+      await s.close();
+    }
+  });
+
+  it('sends the appends of interleaved callbacks as one statement, each with its own outcome', async () => {
+    const s = await PostgresStore.open(db.url, 2); // one batch in flight at a time
+    const spy = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const ws = f.workspace();
+      const ch = f.channel(ws.id);
+      const other = f.channel(ws.id);
+      const generic = f.webhook(ws.id, { events: ['message.created', 'conversation.created'] });
+      const onOther = f.webhook(ws.id, { channelId: other.id, events: ['message.created'] });
+      const convs = Array.from({ length: 6 }, () => {
+        const ct = f.contact(ws.id);
+        return { ct, conv: f.conversation(ws.id, ct.id, ch.id) };
+      });
+      const seen = f.message(convs[0]!.conv, ch.id, { providerMessageId: 'merged-dup' });
+      await s.transaction(async (tx) => {
+        await tx.insertWorkspace(ws);
+        await tx.insertChannel(ch);
+        await tx.insertChannel(other);
+        await tx.insertWebhook(generic);
+        await tx.insertWebhook(onOther);
+        for (const { ct, conv } of convs) {
+          await tx.insertContact(ct, []);
+          await tx.insertConversation(conv);
+        }
+        await tx.insertMessage(seen);
+      });
+      const counted = { ...convs[0]!.conv, messageCount: 1 };
+      const appends = convs.map(({ conv }, i) => {
+        const base = i === 0 ? counted : conv;
+        const m = i === 1
+          ? f.message(conv, ch.id, { providerMessageId: 'merged-dup' }) // another conversation, the same provider id: a duplicate
+          : f.message(conv, i === 2 ? other.id : ch.id);
+        const after = { ...base, lastMessageId: m.id, lastUsedChannelId: m.channelId, messageCount: base.messageCount + 1, updatedAt: f.T0 + 9 };
+        const events = [f.outboxEvent(ws.id, conv.id, { channelId: m.channelId, type: 'message.created' })];
+        if (i === 3) events.unshift(f.outboxEvent(ws.id, conv.id, { channelId: m.channelId, type: 'conversation.created' }));
+        return { m, after, events };
+      });
+      spy.mockClear();
+      // Queued in one tick behind a batch in flight, so they form the next batch together.
+      const [, ...results] = await Promise.all([
+        s.transaction((tx) => tx.getWorkspace(ws.id)),
+        // Interleaved callbacks asking in the same turn (as when their lookups come back together).
+        ...appends.map((a, i) => s.transaction((tx) => tx.appendMessage(a.m, a.after, a.events), { key: `k${i}` })),
+      ]);
+      const texts = spy.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text: string }).text));
+      expect(texts.filter((t) => t.includes('jsonb_to_recordset'))).toHaveLength(1);
+      expect(texts.filter((t) => t.includes('INSERT INTO messages'))).toHaveLength(1);
+
+      const ids = (hooks: unknown) => (hooks as Array<{ id: string }>).map((h) => h.id).sort();
+      expect(results[1]).toBeNull();
+      expect(results.filter((r) => r !== null)).toHaveLength(5);
+      expect((results[0] as unknown[][]).map(ids)).toEqual([[generic.id]]);
+      expect((results[2] as unknown[][]).map(ids)).toEqual([[generic.id, onOther.id].sort()]);
+      expect((results[3] as unknown[][]).map(ids)).toEqual([[generic.id], [generic.id]]);
+      for (const [i, a] of appends.entries()) {
+        if (i === 1) {
+          expect(await s.getMessage(ws.id, a.m.id)).toBeUndefined();
+          expect(await s.getConversation(ws.id, a.after.id)).toEqual(convs[1]!.conv);
+          for (const e of a.events) expect(await s.getEvent(ws.id, e.id)).toBeUndefined();
+          continue;
+        }
+        expect(await s.getMessage(ws.id, a.m.id)).toEqual(a.m);
+        expect(await s.getConversation(ws.id, a.after.id)).toEqual(a.after);
+        for (const e of a.events) expect(await s.getEvent(ws.id, e.id)).toEqual(e);
+        const page = await s.listMessages(ws.id, { conversationId: a.after.id, offset: 0, limit: 10 });
+        expect(page.items[0]!.id).toBe(a.m.id);
+        expect(page.total).toBe(a.after.messageCount);
+      }
+    } finally {
+      spy.mockRestore();
+      await s.close();
+    }
+  });
+
+  it('sends the inbound lookups of interleaved callbacks as one statement, each with its own answer', async () => {
+    const s = await PostgresStore.open(db.url, 2);
+    const spy = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const ws = f.workspace();
+      const elsewhere = f.workspace();
+      const ch = f.channel(ws.id);
+      const ct = f.contact(ws.id);
+      const archivedCt = f.contact(ws.id);
+      const id = { key: 'phonenumber', value: ct.msisdn! };
+      const archivedId = { key: 'phonenumber', value: archivedCt.msisdn! };
+      const conv = f.conversation(ws.id, ct.id, ch.id);
+      const old = f.conversation(ws.id, archivedCt.id, ch.id, { status: 'archived' });
+      const seen = f.message(conv, ch.id, { providerMessageId: 'lookup-seen' });
+      await s.transaction(async (tx) => {
+        await tx.insertWorkspace(ws);
+        await tx.insertWorkspace(elsewhere);
+        await tx.insertChannel(ch);
+        await tx.insertContact(ct, [id]);
+        await tx.insertContact(archivedCt, [archivedId]);
+        await tx.insertConversation(conv);
+        await tx.insertConversation(old);
+        await tx.insertMessage(seen);
+      });
+      const stored = (await s.getConversation(ws.id, conv.id))!;
+      const asks: Array<[typeof ws.id, string, { key: string; value: string }]> = [
+        [ws.id, 'lookup-seen', id], // seen before
+        [ws.id, 'lookup-new', id], // known contact, active conversation
+        [ws.id, 'lookup-new', archivedId], // known contact, no active conversation
+        [ws.id, 'lookup-new', { key: 'phonenumber', value: f.uniquePhone() }], // unknown
+        [elsewhere.id, 'lookup-new', id], // another workspace's view
+      ];
+      spy.mockClear();
+      const [, ...answers] = await Promise.all([
+        s.transaction((tx) => tx.getWorkspace(ws.id)),
+        ...asks.map(([w, pid, who], i) => s.transaction((tx) => tx.inboundContext(w, ch.id, pid, who), { key: `l${i}` })),
+      ]);
+      const texts = spy.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text: string }).text));
+      expect(texts.filter((t) => t.includes('to_jsonb(m)'))).toHaveLength(1);
+      expect(answers).toEqual([
+        { duplicate: seen },
+        { contact: ct, conversation: stored },
+        { contact: archivedCt, conversation: undefined },
+        {},
+        {},
+      ]);
+    } finally {
+      spy.mockRestore();
       await s.close();
     }
   });

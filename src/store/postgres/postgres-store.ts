@@ -19,6 +19,9 @@ import { ChannelCache } from '../channel-cache.js';
 import { settle } from '../group-commit.js';
 import type { Outcome, Pending } from '../group-commit.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { appendBatch } from './append-batch.js';
+import { lookupBatch, toInboundContext } from './lookup-batch.js';
+import type { TurnQueryable } from './per-turn.js';
 import { WriteBehind } from './write-behind.js';
 
 /** Anything that runs a query: the pool (reads) or one client inside a transaction. */
@@ -104,8 +107,10 @@ export class PostgresStore implements Store {
     // Batches run point lookups and short index walks. A bitmap scan there only appears
     // when the planner expects a handful of rows where thousands wait (the claim, on a
     // table analyzed while nearly empty): it then reads and sorts every due delivery
-    // instead of walking deliveries_due in order up to its limit.
-    const writePool = new pg.Pool({ connectionString: url, max: maxBatches, types, pipeline: true, options: '-c enable_bitmapscan=off' });
+    // instead of walking deliveries_due in order up to its limit. Sequential scans are off
+    // for the same reason: a statement over a batch's rows (append-batch.ts) is planned
+    // for ~100 input rows and would otherwise hash a whole small table, then keep that plan.
+    const writePool = new pg.Pool({ connectionString: url, max: maxBatches, types, pipeline: true, options: '-c enable_bitmapscan=off -c enable_seqscan=off' });
     for (const p of [pool, writePool]) p.on('error', () => {}); // an idle client's connection dropped: the pool replaces it
     await migrate(pool);
     return new PostgresStore(pool, writePool, maxBatches);
@@ -444,12 +449,8 @@ function reads(db: Queryable, channels?: ChannelCache): Reads {
     getContacts: async (ws, ids) => (ids.length === 0 ? [] : (await S.getContacts(db, ws, [...new Set(ids)])).map(toContact)),
     findContactByIdentifier: async (ws, i) => one(await S.findContactByIdentifier(db, ws, i.key, i.value), toContact),
     getContactIdentifiers: async (ws, id) => (await S.getContactIdentifiers(db, ws, id)) as ContactIdentifier[],
-    async inboundContext(ws, channelId, providerMessageId, identifier) {
-      const r = (await S.inboundContext(db, channelId, providerMessageId, ws, identifier.key, identifier.value))[0];
-      if (r.duplicate) return { duplicate: toMessage(r.duplicate) };
-      if (!r.contact) return {};
-      return { contact: toContact(r.contact), conversation: r.conversation ? toConversation(r.conversation) : undefined };
-    },
+    inboundContext: async (ws, channelId, providerMessageId, identifier) =>
+      toInboundContext((await S.inboundContext(db, channelId, providerMessageId, ws, identifier.key, identifier.value))[0]),
     getConversation: async (ws, id) => one(await S.getConversation(db, id, ws), toConversation),
     findActiveConversation: async (ws, contactId) => one(await S.findActiveConversation(db, contactId, ws), toConversation),
     async listConversations(ws, f: ConversationFilter): Promise<Page<Conversation>> {
@@ -536,7 +537,7 @@ const APPEND_MESSAGE = `WITH conv AS (SELECT message_count + 1 AS seq FROM conve
   ev AS (INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload, created_at)
     SELECT e.id, $2, e.type, e.channel_id, $1, e.payload, e.created_at FROM msg,
       unnest($28::text[], $29::text[], $30::text[], $31::text[], $32::bigint[]) AS e(id, type, channel_id, payload, created_at))
-  SELECT msg.seq AS appended, w.* FROM conv LEFT JOIN msg ON true
+  SELECT conv.seq AS found, msg.seq AS appended, w.* FROM conv LEFT JOIN msg ON true
     LEFT JOIN webhooks w ON msg.seq IS NOT NULL AND w.workspace_id = $2 AND w.status = 'enabled'
       AND (w.channel_id IS NULL OR w.channel_id = ANY($30::text[]))
   ORDER BY w.id`;
@@ -660,21 +661,30 @@ const webhookArgs = (w: Webhook) => {
  * the statements sent in one turn (by interleaved callbacks, and the writes they do not
  * wait for) leave in one write(2) instead of one each (~55 us apiece on the measured host).
  */
-function corked(client: PoolClient): Queryable {
+function corked(client: PoolClient): Queryable & TurnQueryable {
   const stream = (client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
   let held = false;
+  const atEnd: Array<() => void> = [];
   const release = () => {
+    // Hooks first: what they send leaves in the same write.
+    for (const fn of atEnd.splice(0)) fn();
     held = false;
     stream.uncork();
   };
+  const hold = () => {
+    if (held) return;
+    held = true;
+    stream.cork();
+    setImmediate(release);
+  };
   return {
     query(config) {
-      if (!held) {
-        held = true;
-        stream.cork();
-        setImmediate(release);
-      }
+      hold();
       return client.query(config);
+    },
+    atTurnEnd(fn) {
+      hold();
+      atEnd.push(fn);
     },
   };
 }
@@ -685,7 +695,11 @@ let replayWrites = 0;
  * The Tx of one callback: reads and writes on its transaction's own connection. Writes
  * whose result it does not need go through `later` (see WriteBehind): sent, not waited for.
  */
-function transactional(db: Queryable, onChannelWrite: (id: ChannelId) => void, later: (write: Promise<unknown>) => Promise<void>): Tx {
+function transactional(
+  db: Queryable & TurnQueryable, onChannelWrite: (id: ChannelId) => void, later: (write: Promise<unknown>) => Promise<void>,
+): Tx {
+  const appends = appendBatch(db, (values) => W.appendMessage(db, ...values));
+  const lookups = lookupBatch(db, (l) => S.inboundContext(db, l.channelId, l.providerMessageId, l.ws, l.identifier.key, l.identifier.value));
   const promote = (webhookId: string, conversationId: string, now: number) => later(W.promote(db, now, webhookId, conversationId));
   const writes: Writes = {
     insertWorkspace: async (w: Workspace) => void (await W.insertWorkspace(db, w.id, w.name, w.signingKey, w.createdAt)),
@@ -727,18 +741,7 @@ function transactional(db: Queryable, onChannelWrite: (id: ChannelId) => void, l
     },
     async appendMessage(m: Message, c: Conversation, events: OutboxEvent[]) {
       assertAppendable(m, c, events);
-      const p = messageParams(m);
-      const q = conversationParams(c);
-      const rows = await W.appendMessage(db, c.id, c.workspaceId, q.status, q.channel_ids, q.last_used_channel_id,
-        q.last_inbound_channel_id, q.last_received_at, q.last_message_id, q.updated_at, q.sort_at,
-        p.id, p.channel_id, p.platform, p.direction, p.status, p.type, p.content, p.from_addr, p.to_addr, p.provider_message_id,
-        p.mode, p.error, p.source, p.tag, p.report_url, p.created_at, p.updated_at,
-        events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.channelId), events.map((e) => e.payload),
-        events.map((e) => e.createdAt));
-      if (rows.length === 0) throw new Error(`appendMessage: conversation ${c.id} not found`);
-      if (rows[0]!.appended === null) return null;
-      const webhooks = rows.filter((r) => r.id !== null).map(toWebhook);
-      return events.map((e) => webhooks.filter((w) => w.events.includes(e.type) && (w.channelId === null || w.channelId === e.channelId)));
+      return appends.add({ message: m, conversation: c, events });
     },
     updateMessageStatus: (id: MessageId, status: MessageStatus, error: MessageError | null, providerId: string | null, at: number) =>
       later(W.updateMessageStatus(db, status, error ? JSON.stringify(error) : null, providerId, at, id)),
@@ -809,6 +812,9 @@ function transactional(db: Queryable, onChannelWrite: (id: ChannelId) => void, l
       await W.releaseSendLeases(db);
     },
   };
-  return { ...reads(db), ...writes };
+  // Inside a batch, lookups made in the same turn share one statement (lookup-batch.ts).
+  const inboundContext: Tx['inboundContext'] = (ws, channelId, providerMessageId, identifier) =>
+    lookups.add({ ws, channelId, providerMessageId, identifier });
+  return { ...reads(db), ...writes, inboundContext };
 }
 
