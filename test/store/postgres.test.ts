@@ -182,6 +182,56 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  it('sends the deliveries of interleaved callbacks as one statement, each chain queued behind its open delivery', async () => {
+    const s = await PostgresStore.open(db.url, 2);
+    const spy = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const ws = f.workspace();
+      const ch = f.channel(ws.id);
+      const hooks = [f.webhook(ws.id), f.webhook(ws.id)];
+      const convs = Array.from({ length: 3 }, () => {
+        const ct = f.contact(ws.id);
+        return { ct, conv: f.conversation(ws.id, ct.id, ch.id) };
+      });
+      const event = (i: number) => f.outboxEvent(ws.id, convs[i]!.conv.id);
+      const open = f.delivery(event(2), hooks[0]!.id); // conversation 2 already has an unfinished delivery to hook 0
+      await s.transaction(async (tx) => {
+        await tx.insertWorkspace(ws);
+        await tx.insertChannel(ch);
+        for (const h of hooks) await tx.insertWebhook(h);
+        for (const { ct, conv } of convs) {
+          await tx.insertContact(ct, []);
+          await tx.insertConversation(conv);
+        }
+        await tx.insertDelivery(open);
+      });
+      // Conversation 0: two events (two deliveries of each chain); 1 and 2: one event.
+      const events = [[event(0), event(0)], [event(1)], [event(2)]];
+      for (const list of events) for (const e of list) await s.transaction((tx) => tx.insertEvent(e).then(() => undefined));
+      const planned = events.map((list) => list.flatMap((e) => hooks.map((h) => f.delivery(e, h.id))));
+      spy.mockClear();
+      const [, ...states] = await Promise.all([
+        s.transaction((tx) => tx.getWorkspace(ws.id)),
+        // As the fan-out does: every delivery of a callback asked for at once.
+        ...planned.map((ds, i) => s.transaction((tx) => Promise.all(ds.map((d) => tx.insertDelivery(d))), { key: `d${i}` })),
+      ]);
+      expect(states).toEqual([
+        ['pending', 'pending', 'queued', 'queued'], // the second event's deliveries wait behind the first's
+        ['pending', 'pending'],
+        ['queued', 'pending'], // hook 0's chain was open
+      ]);
+      const texts = spy.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text: string }).text));
+      // The first of a chain's two deliveries sends what was asked so far; the rest go at the turn's end.
+      expect(texts.filter((t) => t.startsWith('INSERT INTO deliveries') && t.includes('jsonb_to_recordset'))).toHaveLength(2);
+      for (const [i, ds] of planned.entries()) {
+        for (const [k, d] of ds.entries()) expect((await s.getDelivery(ws.id, d.webhookId, d.id))?.state).toBe(states[i]![k]);
+      }
+    } finally {
+      spy.mockRestore();
+      await s.close();
+    }
+  });
+
   it('fails a callback with the error of a write it did not wait for, not with the aborted transaction after it', async () => {
     const s = await PostgresStore.open(db.url, 2);
     try {

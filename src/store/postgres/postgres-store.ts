@@ -20,6 +20,8 @@ import { settle } from '../group-commit.js';
 import type { Outcome, Pending } from '../group-commit.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { appendBatch } from './append-batch.js';
+import { chainKey } from './chain-key.js';
+import { deliveryBatch } from './delivery-batch.js';
 import { lookupBatch, toInboundContext } from './lookup-batch.js';
 import type { TurnQueryable } from './per-turn.js';
 import { WriteBehind } from './write-behind.js';
@@ -542,11 +544,6 @@ const APPEND_MESSAGE = `WITH conv AS (SELECT message_count + 1 AS seq FROM conve
       AND (w.channel_id IS NULL OR w.channel_id = ANY($30::text[]))
   ORDER BY w.id`;
 
-/** The advisory-lock key of a delivery chain (webhook, conversation): one expression for every lock. */
-function chainKey(webhookId: string, conversationId: string): string {
-  return `hashtextextended(${webhookId} || ':' || ${conversationId}, 0)`;
-}
-
 const W = {
   insertWorkspace: stmt('insertWorkspace', 'INSERT INTO workspaces (id, name, signing_key, created_at) VALUES ($1, $2, $3, $4)'),
   setSigningKey: stmt('setSigningKey', 'UPDATE workspaces SET signing_key = $1 WHERE id = $2'),
@@ -699,6 +696,14 @@ function transactional(
   db: Queryable & TurnQueryable, onChannelWrite: (id: ChannelId) => void, later: (write: Promise<unknown>) => Promise<void>,
 ): Tx {
   const appends = appendBatch(db, (values) => W.appendMessage(db, ...values));
+  const deliveries = deliveryBatch(db, async (d) => {
+    // Both sent at once; the insert's snapshot, taken after the lock's statement, sees the chain as it is.
+    const [, [row]] = await Promise.all([
+      W.chainLock(db, d.webhookId, d.conversationId),
+      W.insertDelivery(db, d.id, d.workspaceId, d.webhookId, d.eventId, d.eventType, d.conversationId, d.createdAt),
+    ]);
+    return row.state as DeliveryState;
+  });
   const lookups = lookupBatch(db, (l) => S.inboundContext(db, l.channelId, l.providerMessageId, l.ws, l.identifier.key, l.identifier.value));
   const promote = (webhookId: string, conversationId: string, now: number) => later(W.promote(db, now, webhookId, conversationId));
   const writes: Writes = {
@@ -764,11 +769,7 @@ function transactional(
     insertEvent: async (e: OutboxEvent) =>
       (await W.insertEvent(db, e.id, e.workspaceId, e.type, e.channelId, e.conversationId, e.payload, e.createdAt))
         .map(toWebhook).filter((w) => w.events.includes(e.type)),
-    async insertDelivery(d: NewDelivery) {
-      void later(W.chainLock(db, d.webhookId, d.conversationId));
-      const [row] = await W.insertDelivery(db, d.id, d.workspaceId, d.webhookId, d.eventId, d.eventType, d.conversationId, d.createdAt);
-      return row.state as DeliveryState;
-    },
+    insertDelivery: (d: NewDelivery) => deliveries.add(d),
     async claimDeliveries(now, leaseMs, limit, skipWebhooks) {
       const rows = await W.claimDeliveries(db, now + leaseMs, now, limit, skipWebhooks);
       return rows.map((row): ClaimedDelivery => ({
