@@ -232,6 +232,59 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  it('records the attempts of interleaved callbacks with one statement per kind, promoting each chain\'s next delivery', async () => {
+    const s = await PostgresStore.open(db.url, 2);
+    const spy = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const ws = f.workspace();
+      const ch = f.channel(ws.id);
+      const hook = f.webhook(ws.id);
+      const chains = Array.from({ length: 3 }, () => {
+        const ct = f.contact(ws.id);
+        return { ct, conv: f.conversation(ws.id, ct.id, ch.id) };
+      });
+      const [first, next] = [0, 1].map(() => chains.map(({ conv }) => f.delivery(f.outboxEvent(ws.id, conv.id), hook.id)));
+      await s.transaction(async (tx) => {
+        await tx.insertWorkspace(ws);
+        await tx.insertChannel(ch);
+        await tx.insertWebhook(hook);
+        for (const { ct, conv } of chains) {
+          await tx.insertContact(ct, []);
+          await tx.insertConversation(conv);
+        }
+        for (const d of [...first!, ...next!]) {
+          await tx.insertEvent({ ...f.outboxEvent(ws.id, d.conversationId), id: d.eventId });
+          await tx.insertDelivery(d);
+        }
+      });
+      const T = f.T0 + 1000;
+      spy.mockClear();
+      // As the dispatcher records: read the webhook and the delivery, log the attempt, end the delivery.
+      const [, ...seen] = await Promise.all([
+        s.transaction((tx) => tx.getWorkspace(ws.id)),
+        ...first!.map((d, i) => s.transaction(async (tx) => {
+          const [w, current] = await Promise.all([tx.getWebhook(ws.id, hook.id), tx.getDelivery(ws.id, hook.id, d.id)]);
+          await tx.recordAttempt(f.attempt(d, { attemptedAt: T }));
+          await tx.finishDelivery(d.id, i === 1 ? 'failed' : 'succeeded', 200, null, T);
+          return [w?.id, current?.state];
+        }, { key: `r${i}` })),
+      ]);
+      expect(seen).toEqual(first!.map(() => [hook.id, 'pending']));
+      const texts = spy.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text: string }).text));
+      for (const table of ['FROM jsonb_to_recordset($1::jsonb) AS q(id text, "webhookId"', 'INSERT INTO delivery_attempts', 'UPDATE deliveries d SET state = f.state']) {
+        expect(texts.filter((t) => t.includes(table)), table).toHaveLength(1);
+      }
+      for (const [i, d] of first!.entries()) {
+        expect((await s.getDelivery(ws.id, hook.id, d.id))?.state).toBe(i === 1 ? 'failed' : 'succeeded');
+        expect(await s.listAttempts(d.id)).toHaveLength(1);
+      }
+      for (const d of next!) expect(await s.getDelivery(ws.id, hook.id, d.id)).toMatchObject({ state: 'pending', nextAttemptAt: T });
+    } finally {
+      spy.mockRestore();
+      await s.close();
+    }
+  });
+
   it('fails a callback with the error of a write it did not wait for, not with the aborted transaction after it', async () => {
     const s = await PostgresStore.open(db.url, 2);
     try {

@@ -23,6 +23,7 @@ import { appendBatch } from './append-batch.js';
 import { chainKey } from './chain-key.js';
 import { deliveryBatch } from './delivery-batch.js';
 import { lookupBatch, toInboundContext } from './lookup-batch.js';
+import { recordBatches } from './record-batch.js';
 import type { TurnQueryable } from './per-turn.js';
 import { WriteBehind } from './write-behind.js';
 
@@ -421,8 +422,10 @@ const S = {
   listEvents: stmt('listEvents', 'SELECT * FROM events WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3'),
 };
 
+/** The first row, mapped, or undefined. */
+const one = <T>(rows: Row[], map: (r: Row) => T): T | undefined => (rows[0] ? map(rows[0]) : undefined);
+
 function reads(db: Queryable, channels?: ChannelCache): Reads {
-  const one = <T>(rows: Row[], map: (r: Row) => T): T | undefined => (rows[0] ? map(rows[0]) : undefined);
   return {
     async findAccessKey(keyHash: Buffer): Promise<AuthenticatedKey | undefined> {
       const r = (await S.findAccessKey(db, keyHash))[0];
@@ -704,6 +707,19 @@ function transactional(
     ]);
     return row.state as DeliveryState;
   });
+  const records = recordBatches(db, {
+    getDelivery: async (ws, webhookId, id) => one(await S.getDelivery(db, id, webhookId, ws), toDelivery),
+    getWebhook: async (ws, id) => one(await S.getWebhook(db, id, ws), toWebhook),
+    insertAttempt: async (a) => void (await W.insertAttempt(db, a.id, a.deliveryId, a.webhookId, a.url, a.attemptedAt, a.durationMs,
+      a.statusCode, a.responseExcerpt, a.error, a.trigger)),
+    // Three statements in this order on the connection: the chain's lock is held before it
+    // changes, and the next delivery's promotion sees this one ended.
+    finish: async (f) => void (await Promise.all([
+      W.lockChainOf(db, f.id),
+      W.finishDelivery(db, f.state, f.statusCode, f.error, f.now, f.id),
+      W.promoteChainOf(db, f.now, f.id),
+    ])),
+  });
   const lookups = lookupBatch(db, (l) => S.inboundContext(db, l.channelId, l.providerMessageId, l.ws, l.identifier.key, l.identifier.value));
   const promote = (webhookId: string, conversationId: string, now: number) => later(W.promote(db, now, webhookId, conversationId));
   const writes: Writes = {
@@ -778,16 +794,8 @@ function transactional(
       }));
     },
     unclaimDeliveries: (ids: DeliveryId[]) => later(W.unclaimDeliveries(db, ids)),
-    recordAttempt: (a: DeliveryAttempt) =>
-      later(W.insertAttempt(db, a.id, a.deliveryId, a.webhookId, a.url, a.attemptedAt, a.durationMs, a.statusCode,
-        a.responseExcerpt, a.error, a.trigger)),
-    async finishDelivery(id: DeliveryId, state, statusCode, error, now) {
-      // Three statements in this order on the connection, none waited for: the chain's lock
-      // is held before it changes, and the next delivery's promotion sees this one ended.
-      void later(W.lockChainOf(db, id));
-      void later(W.finishDelivery(db, state, statusCode, error, now, id));
-      void later(W.promoteChainOf(db, now, id));
-    },
+    recordAttempt: (a: DeliveryAttempt) => later(records.insertAttempt.add(a)),
+    finishDelivery: (id: DeliveryId, state, statusCode, error, now) => later(records.finish.add({ id, state, statusCode, error, now })),
     retryDelivery: (id, nextAt, statusCode, error, now) => later(W.retryDelivery(db, nextAt, statusCode, error, now, id)),
     setWebhookHealth: (id, firstFailureAt) => later(W.setWebhookHealth(db, firstFailureAt, id)),
     disableWebhook: async (id, reason, now) => (await W.disableWebhook(db, reason, now, id)).length === 1,
@@ -816,6 +824,9 @@ function transactional(
   // Inside a batch, lookups made in the same turn share one statement (lookup-batch.ts).
   const inboundContext: Tx['inboundContext'] = (ws, channelId, providerMessageId, identifier) =>
     lookups.add({ ws, channelId, providerMessageId, identifier });
-  return { ...reads(db), ...writes, inboundContext };
+  // Records of delivery attempts read their delivery and webhook the same way (record-batch.ts).
+  const getDelivery: Tx['getDelivery'] = (ws, webhookId, id) => records.getDelivery.add({ ws, webhookId, id });
+  const getWebhook: Tx['getWebhook'] = (ws, id) => records.getWebhook.add({ ws, id });
+  return { ...reads(db), ...writes, inboundContext, getDelivery, getWebhook };
 }
 
