@@ -285,6 +285,48 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  it('inserts the new contacts and conversations of interleaved callbacks with one statement each, before their appends', async () => {
+    const s = await PostgresStore.open(db.url, 2);
+    const spy = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const ws = f.workspace();
+      const ch = f.channel(ws.id);
+      await s.transaction(async (tx) => {
+        await tx.insertWorkspace(ws);
+        await tx.insertChannel(ch);
+      });
+      const fresh = Array.from({ length: 4 }, () => {
+        const ct = f.contact(ws.id);
+        const conv = f.conversation(ws.id, ct.id, ch.id);
+        const m = f.message(conv, ch.id);
+        return { ct, id: { key: 'phonenumber', value: ct.msisdn! }, conv, m, after: { ...conv, lastMessageId: m.id, messageCount: 1 } };
+      });
+      spy.mockClear();
+      // As the ingest of a new contact's message does: contact, conversation, then the append.
+      await Promise.all([
+        s.transaction((tx) => tx.getWorkspace(ws.id)),
+        ...fresh.map((x, i) => s.transaction(async (tx) => {
+          await tx.insertContact(x.ct, [x.id]);
+          await tx.insertConversation(x.conv);
+          return tx.appendMessage(x.m, x.after, []);
+        }, { key: `o${i}` })),
+      ]);
+      const texts = spy.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text: string }).text));
+      expect(texts.filter((t) => t.includes('INSERT INTO contacts'))).toHaveLength(1);
+      expect(texts.filter((t) => t.includes('INSERT INTO conversations'))).toHaveLength(1);
+      const order = ['INSERT INTO contacts', 'INSERT INTO conversations', 'INSERT INTO messages'].map((k) => texts.findIndex((t) => t.includes(k)));
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+      for (const x of fresh) {
+        expect(await s.findContactByIdentifier(ws.id, x.id)).toEqual(x.ct);
+        expect(await s.getConversation(ws.id, x.conv.id)).toEqual(x.after);
+        expect(await s.getMessage(ws.id, x.m.id)).toEqual(x.m);
+      }
+    } finally {
+      spy.mockRestore();
+      await s.close();
+    }
+  });
+
   it('fails a callback with the error of a write it did not wait for, not with the aborted transaction after it', async () => {
     const s = await PostgresStore.open(db.url, 2);
     try {

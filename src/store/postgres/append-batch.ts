@@ -33,7 +33,7 @@ export function appendBatch(db: TurnQueryable, single: (values: unknown[]) => Pr
       else byIndex.set(r.n, [r]);
     }
     return items.map((a, i) => orError(() => outcome(a, byIndex.get(i) ?? [])));
-  }, (a, b) => a.conversation.id === b.conversation.id);
+  }, { conflicts: (a, b) => a.conversation.id === b.conversation.id });
 }
 
 function orError<T>(fn: () => T): T | Error {

@@ -28,7 +28,7 @@ export function deliveryBatch(
     ]);
     const states = new Map(inserted.rows.map((r) => [r.id, r.state]));
     return items.map((d) => states.get(d.id) ?? new Error(`insertDelivery: ${d.id} was not inserted`));
-  }, (a, b) => a.webhookId === b.webhookId && a.conversationId === b.conversationId);
+  }, { conflicts: (a, b) => a.webhookId === b.webhookId && a.conversationId === b.conversationId });
 }
 
 const INPUT = `jsonb_to_recordset($1::jsonb) AS d(id text, ws text, webhook_id text, event_id text, event_type text,

@@ -3,8 +3,13 @@ import type { QueryResultRow } from 'pg';
 /** What a batch's connection offers: a query, and a hook run at the end of the turn. */
 export interface TurnQueryable {
   query<R extends QueryResultRow>(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: R[] }>;
-  /** Runs `fn` once the event loop's turn ends, before the turn's statements leave. */
-  atTurnEnd(fn: () => void): void;
+  /**
+   * Runs `fn` once the event loop's turn ends, before the turn's statements leave; hooks
+   * of a lower `phase` first (a row must be inserted before a statement that needs it).
+   * Hooks of phases 0 and 1 (inserts others may depend on) also run before any statement
+   * sent directly meanwhile.
+   */
+  atTurnEnd(fn: () => void, phase: number): void;
 }
 
 /**
@@ -21,19 +26,28 @@ export class PerTurn<I, O> {
   readonly #db: TurnQueryable;
   readonly #run: (items: I[]) => Promise<Array<O | Error>>;
   readonly #conflicts: (a: I, b: I) => boolean;
+  readonly #phase: number;
   #pending: Array<{ item: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
 
-  /** `conflicts`: two items one statement cannot serve together; the first is sent before the second is taken. */
-  constructor(db: TurnQueryable, run: (items: I[]) => Promise<Array<O | Error>>, conflicts: (a: I, b: I) => boolean = () => false) {
+  /**
+   * `conflicts`: two items one statement cannot serve together; the first is sent before
+   * the second is taken. `phase`: see TurnQueryable.atTurnEnd (inserts of contacts 0, of
+   * conversations 1, everything that may need them 2).
+   */
+  constructor(
+    db: TurnQueryable, run: (items: I[]) => Promise<Array<O | Error>>,
+    options: { conflicts?: (a: I, b: I) => boolean; phase?: number } = {},
+  ) {
     this.#db = db;
     this.#run = run;
-    this.#conflicts = conflicts;
+    this.#conflicts = options.conflicts ?? (() => false);
+    this.#phase = options.phase ?? 2;
   }
 
   add(item: I): Promise<O> {
     return new Promise((resolve, reject) => {
       if (this.#pending.some((p) => this.#conflicts(p.item, item))) this.#flush();
-      if (this.#pending.length === 0) this.#db.atTurnEnd(() => this.#flush());
+      if (this.#pending.length === 0) this.#db.atTurnEnd(() => this.#flush(), this.#phase);
       this.#pending.push({ item, resolve, reject });
     });
   }

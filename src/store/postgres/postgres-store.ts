@@ -23,6 +23,7 @@ import { appendBatch } from './append-batch.js';
 import { chainKey } from './chain-key.js';
 import { deliveryBatch } from './delivery-batch.js';
 import { lookupBatch, toInboundContext } from './lookup-batch.js';
+import { openingBatches } from './opening-batch.js';
 import { recordBatches } from './record-batch.js';
 import type { TurnQueryable } from './per-turn.js';
 import { WriteBehind } from './write-behind.js';
@@ -664,10 +665,28 @@ const webhookArgs = (w: Webhook) => {
 function corked(client: PoolClient): Queryable & TurnQueryable {
   const stream = (client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
   let held = false;
-  const atEnd: Array<() => void> = [];
+  const atEnd: Array<{ fn: () => void; phase: number }> = [];
+  let running = false;
+  /** Runs the waiting hooks up to `maxPhase`, lowest phase first, each in the order it came. */
+  const runHooks = (maxPhase: number) => {
+    if (running) return; // a hook's own statement: the loop below keeps the order
+    running = true;
+    try {
+      for (;;) {
+        let next = -1;
+        atEnd.forEach((h, i) => {
+          if (h.phase <= maxPhase && (next < 0 || h.phase < atEnd[next]!.phase)) next = i;
+        });
+        if (next < 0) break;
+        atEnd.splice(next, 1)[0]!.fn();
+      }
+    } finally {
+      running = false;
+    }
+  };
   const release = () => {
     // Hooks first: what they send leaves in the same write.
-    for (const fn of atEnd.splice(0)) fn();
+    runHooks(Infinity);
     held = false;
     stream.uncork();
   };
@@ -679,12 +698,15 @@ function corked(client: PoolClient): Queryable & TurnQueryable {
   };
   return {
     query(config) {
+      // A statement sent now may need a row whose insert waits for the turn's end (a
+      // contact, a conversation: phases 0 and 1): those go first.
+      runHooks(1);
       hold();
       return client.query(config);
     },
-    atTurnEnd(fn) {
+    atTurnEnd(fn, phase) {
       hold();
-      atEnd.push(fn);
+      atEnd.push({ fn, phase });
     },
   };
 }
@@ -720,6 +742,11 @@ function transactional(
       W.promoteChainOf(db, f.now, f.id),
     ])),
   });
+  const openings = openingBatches(db, {
+    contact: ({ contact: c, identifiers }) => W.insertContact(db, c.id, c.workspaceId, c.msisdn, c.displayName, c.firstName, c.lastName,
+      JSON.stringify(c.customDetails), c.createdAt, c.updatedAt, identifiers.map((i) => i.key), identifiers.map((i) => i.value)),
+    conversation: (c) => W.insertConversation(db, ...conversationArgs(c)),
+  });
   const lookups = lookupBatch(db, (l) => S.inboundContext(db, l.channelId, l.providerMessageId, l.ws, l.identifier.key, l.identifier.value));
   const promote = (webhookId: string, conversationId: string, now: number) => later(W.promote(db, now, webhookId, conversationId));
   const writes: Writes = {
@@ -736,15 +763,12 @@ function transactional(
       const a = channelArgs(c);
       await W.updateChannel(db, a[0], a[1], a[2], a[4], a[5], a[6], a[8]);
     },
-    async insertContact(c: Contact, identifiers: ContactIdentifier[]) {
-      // A concurrent node may have claimed the identifier: the unique violation makes the
-      // whole callback run again, and it then finds that contact.
-      void later(W.insertContact(db, c.id, c.workspaceId, c.msisdn, c.displayName, c.firstName, c.lastName,
-        JSON.stringify(c.customDetails), c.createdAt, c.updatedAt, identifiers.map((i) => i.key), identifiers.map((i) => i.value)));
-    },
+    // A concurrent node may have claimed the identifier: the unique violation makes the
+    // whole callback run again, and it then finds that contact.
+    insertContact: (contact: Contact, identifiers: ContactIdentifier[]) => later(openings.contacts.add({ contact, identifiers })),
     addContactIdentifier: (ws: WorkspaceId, contactId: ContactId, i: ContactIdentifier) =>
       later(W.insertIdentifier(db, ws, i.key, i.value, contactId)),
-    insertConversation: (c) => later(W.insertConversation(db, ...conversationArgs(c))),
+    insertConversation: (c) => later(openings.conversations.add(c)),
     updateConversation: (c) => later(W.updateConversation(db, ...conversationArgs(c))),
     async insertMessage(m: Message) {
       // The conversation's counter gives the message its position (the row lock serialises

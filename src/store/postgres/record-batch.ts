@@ -72,7 +72,7 @@ export function recordBatches(db: TurnQueryable, single: SingleRecords): RecordB
         db.query({ text: PROMOTE_CHAINS_OF, values }),
       ]);
       return items.map(() => undefined);
-    }, (a, b) => a.id === b.id),
+    }, { conflicts: (a, b) => a.id === b.id }),
   };
 }
 
