@@ -327,6 +327,37 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  it('stores every append of a shared statement that PostgreSQL refuses as a whole (a lone surrogate in one), one by one', async () => {
+    const s = await PostgresStore.open(db.url, 2);
+    try {
+      const ws = f.workspace();
+      const ch = f.channel(ws.id);
+      const convs = Array.from({ length: 3 }, () => {
+        const ct = f.contact(ws.id);
+        return { ct, conv: f.conversation(ws.id, ct.id, ch.id) };
+      });
+      await s.transaction(async (tx) => {
+        await tx.insertWorkspace(ws);
+        await tx.insertChannel(ch);
+        for (const { ct, conv } of convs) {
+          await tx.insertContact(ct, []);
+          await tx.insertConversation(conv);
+        }
+      });
+      // JSON cannot carry a lone surrogate to PostgreSQL; a text parameter can (as U+FFFD).
+      const messages = convs.map(({ conv }, i) => f.message(conv, ch.id, { from: i === 1 ? 'odd\ud800' : '+31612345678' }));
+      const results = await Promise.all([
+        s.transaction((tx) => tx.getWorkspace(ws.id)),
+        ...messages.map((m, i) => s.transaction((tx) => tx.appendMessage(m, { ...convs[i]!.conv, lastMessageId: m.id, messageCount: 1 }, []),
+          { key: `s${i}` })),
+      ]);
+      expect(results.slice(1)).toEqual([[], [], []]);
+      for (const m of messages) expect((await s.getMessage(ws.id, m.id))?.id).toBe(m.id);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('fails a callback with the error of a write it did not wait for, not with the aborted transaction after it', async () => {
     const s = await PostgresStore.open(db.url, 2);
     try {
