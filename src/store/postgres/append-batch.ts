@@ -19,10 +19,10 @@ type Row = any;
  * id its channel already has. One statement updates a conversation once, so a second
  * append to the same conversation waits for the next statement.
  */
-export function appendBatch(db: TurnQueryable, single: (values: unknown[]) => Promise<Row[]>): PerTurn<Append, Webhook[][] | null> {
+export function appendBatch(db: TurnQueryable): PerTurn<Append, Webhook[][] | null> {
   return new PerTurn<Append, Webhook[][] | null>(db, async (items) => {
     if (items.length === 1) {
-      const rows = await single(singleValues(items[0]!));
+      const { rows } = await db.query<Row>({ name: 'appendMessage', text: APPEND_MESSAGE, values: singleValues(items[0]!) });
       return [orError(() => outcome(items[0]!, rows))];
     }
     const { rows } = await db.query<Row>({ name: 'appendMessages', text: APPEND_MESSAGES, values: manyValues(items) });
@@ -84,7 +84,34 @@ function manyValues(batch: Append[]): unknown[] {
 }
 
 /**
- * `APPEND_MESSAGE` (see postgres-store.ts) over many messages of distinct conversations;
+ * A new message with its conversation's update and its events, in one statement (see
+ * `Writes.appendMessage`; the workspace test is written as postgres-store.ts's
+ * `sameWorkspace` writes it, so that no index serves it). The conversation is locked
+ * first and gives the message its position; only an inserted message updates the conversation and adds the events, so a
+ * provider's retry that lost the unique index's race changes nothing. Returns no row
+ * when the conversation does not exist, one with `appended` null for a duplicate, and
+ * otherwise the webhooks that may subscribe (filtered by type and channel per event).
+ */
+const APPEND_MESSAGE = `WITH conv AS (SELECT message_count + 1 AS seq FROM conversations
+    WHERE id = $1 AND (workspace_id || '') = $2::text FOR UPDATE),
+  msg AS (INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status,
+    type, content, from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at, seq)
+    VALUES ($11, $2, $1, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, (SELECT seq FROM conv))
+    ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING
+    RETURNING seq),
+  upd AS (UPDATE conversations c SET message_count = msg.seq, status = $3, channel_ids = $4, last_used_channel_id = $5,
+    last_inbound_channel_id = $6, last_received_at = $7, last_message_id = $8, updated_at = $9, sort_at = $10
+    FROM msg WHERE c.id = $1),
+  ev AS (INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload, created_at)
+    SELECT e.id, $2, e.type, e.channel_id, $1, e.payload, e.created_at FROM msg,
+      unnest($28::text[], $29::text[], $30::text[], $31::text[], $32::bigint[]) AS e(id, type, channel_id, payload, created_at))
+  SELECT conv.seq AS found, msg.seq AS appended, w.* FROM conv LEFT JOIN msg ON true
+    LEFT JOIN webhooks w ON msg.seq IS NOT NULL AND w.workspace_id = $2 AND w.status = 'enabled'
+      AND (w.channel_id IS NULL OR w.channel_id = ANY($30::text[]))
+  ORDER BY w.id`;
+
+/**
+ * `APPEND_MESSAGE` over many messages of distinct conversations;
  * only messages actually inserted update their conversation and add their events. The
  * planner sees ~100 rows of input whatever their number: each conversation is found and
  * locked through a LATERAL lookup by its key, and the write connections run with

@@ -20,9 +20,9 @@ type Row = any;
  * turn and each first asks who its message is from, so those lookups go out as one
  * statement (`LOOKUPS`); a lone one keeps the single-row statement.
  */
-export function lookupBatch(db: TurnQueryable, single: (l: Lookup) => Promise<Row[]>): PerTurn<Lookup, InboundContext> {
+export function lookupBatch(db: TurnQueryable, single: (l: Lookup) => Promise<InboundContext>): PerTurn<Lookup, InboundContext> {
   return new PerTurn<Lookup, InboundContext>(db, async (items) => {
-    if (items.length === 1) return [toInboundContext((await single(items[0]!))[0])];
+    if (items.length === 1) return [await single(items[0]!)];
     const values = [JSON.stringify(items.map((l, n) => ({
       n, channel_id: l.channelId, pid: l.providerMessageId, ws: l.ws, key: l.identifier.key, value: l.identifier.value,
     })))];

@@ -20,7 +20,9 @@ export interface TurnQueryable {
  * cost per statement (executor start and end, the protocol) and the driver's were most
  * of a message's cost. `run` answers the items in order: a value, or an Error for that
  * item alone; if it fails, every item fails with its error (and the batch runs its
- * callbacks again, one by one).
+ * callbacks again, one by one). Each `run` answers a lone item with the single-row
+ * statement, whose values travel as text parameters: what JSON cannot carry (a lone
+ * surrogate) then fails a shared statement but succeeds when its callback runs alone.
  */
 export class PerTurn<I, O> {
   readonly #db: TurnQueryable;

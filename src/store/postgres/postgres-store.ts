@@ -423,10 +423,8 @@ const S = {
   listEvents: stmt('listEvents', 'SELECT * FROM events WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3'),
 };
 
-/** The first row, mapped, or undefined. */
-const one = <T>(rows: Row[], map: (r: Row) => T): T | undefined => (rows[0] ? map(rows[0]) : undefined);
-
 function reads(db: Queryable, channels?: ChannelCache): Reads {
+  const one = <T>(rows: Row[], map: (r: Row) => T): T | undefined => (rows[0] ? map(rows[0]) : undefined);
   return {
     async findAccessKey(keyHash: Buffer): Promise<AuthenticatedKey | undefined> {
       const r = (await S.findAccessKey(db, keyHash))[0];
@@ -522,32 +520,6 @@ const INSERT_MESSAGE = `WITH counted AS (UPDATE conversations SET message_count 
             (SELECT message_count FROM counted))
     ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING`;
 
-/**
- * A new message with its conversation's update and its events, in one statement (see
- * `Writes.appendMessage`). The conversation is locked first and gives the message its
- * position; only an inserted message updates the conversation and adds the events, so a
- * provider's retry that lost the unique index's race changes nothing. Returns no row
- * when the conversation does not exist, one with `appended` null for a duplicate, and
- * otherwise the webhooks that may subscribe (filtered by type and channel per event).
- */
-const APPEND_MESSAGE = `WITH conv AS (SELECT message_count + 1 AS seq FROM conversations
-    WHERE id = $1 AND ${sameWorkspace('workspace_id', '$2')} FOR UPDATE),
-  msg AS (INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status,
-    type, content, from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at, seq)
-    VALUES ($11, $2, $1, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, (SELECT seq FROM conv))
-    ON CONFLICT (channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING
-    RETURNING seq),
-  upd AS (UPDATE conversations c SET message_count = msg.seq, status = $3, channel_ids = $4, last_used_channel_id = $5,
-    last_inbound_channel_id = $6, last_received_at = $7, last_message_id = $8, updated_at = $9, sort_at = $10
-    FROM msg WHERE c.id = $1),
-  ev AS (INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload, created_at)
-    SELECT e.id, $2, e.type, e.channel_id, $1, e.payload, e.created_at FROM msg,
-      unnest($28::text[], $29::text[], $30::text[], $31::text[], $32::bigint[]) AS e(id, type, channel_id, payload, created_at))
-  SELECT conv.seq AS found, msg.seq AS appended, w.* FROM conv LEFT JOIN msg ON true
-    LEFT JOIN webhooks w ON msg.seq IS NOT NULL AND w.workspace_id = $2 AND w.status = 'enabled'
-      AND (w.channel_id IS NULL OR w.channel_id = ANY($30::text[]))
-  ORDER BY w.id`;
-
 const W = {
   insertWorkspace: stmt('insertWorkspace', 'INSERT INTO workspaces (id, name, signing_key, created_at) VALUES ($1, $2, $3, $4)'),
   setSigningKey: stmt('setSigningKey', 'UPDATE workspaces SET signing_key = $1 WHERE id = $2'),
@@ -570,7 +542,6 @@ const W = {
   updateConversation: stmt('updateConversation', `UPDATE conversations SET status = $4, channel_ids = $5, last_used_channel_id = $6,
     last_inbound_channel_id = $7, last_received_at = $8, last_message_id = $9, updated_at = $12, sort_at = $13
     WHERE id = $1 AND ${sameWorkspace('workspace_id', '$2')} AND contact_id = $3 AND created_at = $11 AND $10::int IS NOT NULL`),
-  appendMessage: stmt('appendMessage', APPEND_MESSAGE),
   uncountMessage: stmt('uncountMessage', 'UPDATE conversations SET message_count = message_count - 1 WHERE id = $1'),
   updateMessageStatus: stmt('updateMessageStatus', `UPDATE messages SET status = $1, error = $2,
     provider_message_id = coalesce(provider_message_id, $3), updated_at = $4 WHERE id = $5`),
@@ -720,7 +691,8 @@ let replayWrites = 0;
 function transactional(
   db: Queryable & TurnQueryable, onChannelWrite: (id: ChannelId) => void, later: (write: Promise<unknown>) => Promise<void>,
 ): Tx {
-  const appends = appendBatch(db, (values) => W.appendMessage(db, ...values));
+  const base = reads(db);
+  const appends = appendBatch(db);
   const deliveries = deliveryBatch(db, async (d) => {
     // Both sent at once; the insert's snapshot, taken after the lock's statement, sees the chain as it is.
     const [, [row]] = await Promise.all([
@@ -730,8 +702,8 @@ function transactional(
     return row.state as DeliveryState;
   });
   const records = recordBatches(db, {
-    getDelivery: async (ws, webhookId, id) => one(await S.getDelivery(db, id, webhookId, ws), toDelivery),
-    getWebhook: async (ws, id) => one(await S.getWebhook(db, id, ws), toWebhook),
+    getDelivery: base.getDelivery,
+    getWebhook: base.getWebhook,
     insertAttempt: async (a) => void (await W.insertAttempt(db, a.id, a.deliveryId, a.webhookId, a.url, a.attemptedAt, a.durationMs,
       a.statusCode, a.responseExcerpt, a.error, a.trigger)),
     // Three statements in this order on the connection: the chain's lock is held before it
@@ -747,7 +719,7 @@ function transactional(
       JSON.stringify(c.customDetails), c.createdAt, c.updatedAt, identifiers.map((i) => i.key), identifiers.map((i) => i.value)),
     conversation: (c) => W.insertConversation(db, ...conversationArgs(c)),
   });
-  const lookups = lookupBatch(db, (l) => S.inboundContext(db, l.channelId, l.providerMessageId, l.ws, l.identifier.key, l.identifier.value));
+  const lookups = lookupBatch(db, (l) => base.inboundContext(l.ws, l.channelId, l.providerMessageId, l.identifier));
   const promote = (webhookId: string, conversationId: string, now: number) => later(W.promote(db, now, webhookId, conversationId));
   const writes: Writes = {
     insertWorkspace: async (w: Workspace) => void (await W.insertWorkspace(db, w.id, w.name, w.signingKey, w.createdAt)),
@@ -851,6 +823,6 @@ function transactional(
   // Records of delivery attempts read their delivery and webhook the same way (record-batch.ts).
   const getDelivery: Tx['getDelivery'] = (ws, webhookId, id) => records.getDelivery.add({ ws, webhookId, id });
   const getWebhook: Tx['getWebhook'] = (ws, id) => records.getWebhook.add({ ws, id });
-  return { ...reads(db), ...writes, inboundContext, getDelivery, getWebhook };
+  return { ...base, ...writes, inboundContext, getDelivery, getWebhook };
 }
 
