@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { newId } from '../domain/ids.js';
 import type { WebhookId } from '../domain/ids.js';
 import type { Clock } from '../domain/time.js';
 import type { Metrics } from '../metrics.js';
@@ -8,7 +7,9 @@ import type { ClaimedDelivery, Store } from '../store/store.js';
 import { attemptDelivery } from './attempt.js';
 import type { AttemptResult } from './attempt.js';
 import { PollingWorker } from '../workers/polling-worker.js';
-import { decide, describe } from './outcome.js';
+import { describe } from './outcome.js';
+import { claimDeliveries } from './claim.js';
+import { recordDeliveryAttempt } from './record.js';
 import type { DeliveryPolicy } from './outcome.js';
 
 export interface DispatcherDeps {
@@ -60,26 +61,8 @@ export class Dispatcher extends PollingWorker {
     if (due !== null && due <= now && recheck) {
       if (allSaturated) this.#lastSaturatedClaim = now;
       try {
-        claimed = await this.#d.store.transaction(async (tx) => {
-          // At most one webhook's remaining share per claim: a backlog on one webhook then
-          // costs no give-backs, and the loop claims again at once for the others.
-          const busiest = Math.max(0, ...this.#perWebhook.values());
-          const share = this.#perWebhook.size <= 1 ? this.#d.perWebhook - busiest : this.#d.perWebhook;
-          const all = await tx.claimDeliveries(now, this.#d.leaseMs, Math.max(1, Math.min(room, share)), saturated);
-          // Keep at most the webhook's remaining share; hand the rest straight back.
-          const taken = new Map<WebhookId, number>();
-          const keep: ClaimedDelivery[] = [];
-          const surplus: ClaimedDelivery[] = [];
-          for (const c of all) {
-            const w = c.delivery.webhookId;
-            const n = (this.#perWebhook.get(w) ?? 0) + (taken.get(w) ?? 0);
-            if (n < this.#d.perWebhook) {
-              taken.set(w, (taken.get(w) ?? 0) + 1);
-              keep.push(c);
-            } else surplus.push(c);
-          }
-          if (surplus.length > 0) await tx.unclaimDeliveries(surplus.map((c) => c.delivery.id));
-          return keep;
+        claimed = await this.#d.store.run(claimDeliveries, {
+          now, leaseMs: this.#d.leaseMs, room, perWebhook: this.#d.perWebhook, inFlight: [...this.#perWebhook], saturated,
         });
       } catch (err) {
         this.#d.log.error({ err }, 'delivery: claiming failed');
@@ -131,39 +114,18 @@ export class Dispatcher extends PollingWorker {
   async #record(claim: ClaimedDelivery, result: AttemptResult, attemptedAt: number, durationMs: number): Promise<void> {
     const { store, clock, policy, metrics, log } = this.#d;
     const d = claim.delivery;
-    const text = describe(result);
-    const now = clock.now();
     // Keyed by the delivery: its row and its attempt are its own. What it shares with
     // other callbacks (the chain's next delivery, the webhook's health) changes in single
     // statements, as it does between concurrent batches and nodes anyway.
-    const outcome = await store.transaction(async (tx) => {
-      // Deleted meanwhile (its deliveries and log went with it): nothing to record.
-      const [webhook, current] = await Promise.all([tx.getWebhook(d.workspaceId, d.webhookId), tx.getDelivery(d.workspaceId, d.webhookId, d.id)]);
-      if (!webhook || !current) return null;
-      await tx.recordAttempt({
-        id: newId(), deliveryId: d.id, webhookId: d.webhookId, url: claim.url, attemptedAt, durationMs,
-        statusCode: text.statusCode, responseExcerpt: text.excerpt, error: text.error, trigger: 'scheduled',
-      });
-      // A manual redelivery may have settled it while this attempt was in flight: its
-      // verdict stands, this attempt only joins the log.
-      if (current.state !== 'pending') return null;
-      const decision = decide(result, d.attempts, webhook.firstFailureAt, now, policy);
-      if (decision.delivery.kind === 'retry') {
-        await tx.retryDelivery(d.id, decision.delivery.at, text.statusCode, text.error, now);
-      } else {
-        await tx.finishDelivery(d.id, decision.delivery.kind, text.statusCode, text.error, now);
-      }
-      if (decision.webhook.firstFailureAt !== webhook.firstFailureAt) await tx.setWebhookHealth(d.webhookId, decision.webhook.firstFailureAt);
-      // Only the attempt that flips the switch disables (and counts): others in flight see it done.
-      const disabledNow = decision.webhook.disable !== undefined && (await tx.disableWebhook(d.webhookId, decision.webhook.disable, now));
-      return { decision, disabledNow };
+    const outcome = await store.run(recordDeliveryAttempt, {
+      delivery: d, url: claim.url, result, attemptedAt, durationMs, now: clock.now(), policy,
     }, { key: `delivery\u0000${d.id}` });
     metrics.deliveryAttempts.inc({ result: result.kind, trigger: 'scheduled' });
     if (!outcome) return;
     const { decision, disabledNow } = outcome;
     if (decision.delivery.kind === 'failed') {
       metrics.deliveriesFailed.inc();
-      log.warn({ deliveryId: d.id, webhookId: d.webhookId, attempts: d.attempts, error: text.error }, 'webhook delivery failed for good');
+      log.warn({ deliveryId: d.id, webhookId: d.webhookId, attempts: d.attempts, error: describe(result).error }, 'webhook delivery failed for good');
     }
     if (disabledNow) {
       metrics.webhooksDisabled.inc({ reason: decision.webhook.disable });

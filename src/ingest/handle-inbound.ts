@@ -5,8 +5,7 @@ import type { Channel } from '../domain/records.js';
 import type { Clock } from '../domain/time.js';
 import type { ChannelContext, Connector, InboundItem, InboundRequest, InboundResponse } from '../channels/connector.js';
 import type { Store } from '../store/store.js';
-import { applyStatusCallback } from './apply-status.js';
-import { ingestMessage } from './ingest-message.js';
+import { storeInbound } from './store-inbound.js';
 
 export interface InboundDeps {
   store: Store;
@@ -64,18 +63,10 @@ export async function handleInbound(deps: InboundDeps, channelId: ChannelId, req
   const parsed = connector.parse(req, ctx);
   const replay = verdict.replayKey;
   if (parsed.items.length > 0 || replay) {
-    const now = deps.clock.now();
-    // Logs wait for the commit: a callback may run twice (see Store.transaction).
-    const stored = await deps.store.transaction(async (tx) => {
-      // Remembered with what the request carries: a request that failed to store can be retried.
-      if (replay && !(await tx.rememberReplayKey(channel.id, replay.key, replay.expiresAt, now))) return 'replayed';
-      const unknown: string[] = [];
-      for (const item of parsed.items) {
-        if (item.kind === 'message') await ingestMessage(tx, channel, item, now);
-        else if ((await applyStatusCallback(tx, channel, item, now)) === 'unknown_message') unknown.push(item.providerMessageId);
-      }
-      return unknown;
-    }, { key: contactKey(channel, parsed.items) });
+    // Logs wait for the commit: a body may run twice (see Store.transaction).
+    const stored = await deps.store.run(storeInbound, { channel, items: parsed.items, replay, now: deps.clock.now() }, {
+      key: contactKey(channel, parsed.items),
+    });
     if (stored === 'replayed') {
       deps.log.warn({ channelId, platform: channel.platformId }, 'inbound webhook refused: replayed signature');
       throw new RoostError('unauthorized', 'request not authenticated: signature already used (replay)');

@@ -6,6 +6,7 @@ import type {
   KeyMode, Message, MessageError, OutboxEvent, Webhook, WebhookEventType, Workspace,
 } from '../domain/records.js';
 import type { MessageStatus } from '../domain/status.js';
+import type { Procedure } from './procedure.js';
 
 /**
  * The Store: domain verbs over one database. Every engine implements it and passes the
@@ -221,5 +222,10 @@ export interface TransactionOptions {
 export interface Store extends Reads {
   readonly engine: 'sqlite' | 'postgres';
   transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * `transaction` for a body given as data: the same contract, but an engine may run it
+   * where the database is instead of round-tripping each Tx call (the hot paths use it).
+   */
+  run<A, R>(procedure: Procedure<A, R>, args: A, options?: TransactionOptions): Promise<R>;
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import type {
   AuthenticatedKey, ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store,
   TransactionOptions, Tx, Writes,
 } from '../store.js';
+import type { Procedure } from '../procedure.js';
 import { assertAppendable } from '../appendable.js';
 import { ChannelCache } from '../channel-cache.js';
 import { settle } from '../group-commit.js';
@@ -118,6 +119,10 @@ export class PostgresStore implements Store {
     for (const p of [pool, writePool]) p.on('error', () => {}); // an idle client's connection dropped: the pool replaces it
     await migrate(pool);
     return new PostgresStore(pool, writePool, maxBatches);
+  }
+
+  run<A, R>(procedure: Procedure<A, R>, args: A, options?: TransactionOptions): Promise<R> {
+    return this.transaction((tx) => procedure.body(tx, args), options);
   }
 
   transaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {

@@ -8,6 +8,7 @@ import type {
   WebhookEventType,
 } from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
+import type { Procedure } from '../procedure.js';
 import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, TransactionOptions, Tx } from '../store.js';
 import { assertAppendable } from '../appendable.js';
 import { ChannelCache } from '../channel-cache.js';
@@ -54,8 +55,15 @@ export class SqliteStore implements Store {
   readonly #walSync: WalSync | undefined;
   readonly #channels = new ChannelCache();
 
-  /** `syncWal` replaces fdatasync (tests hold it to watch durability). */
-  constructor(path: string, options: { syncWal?: SyncFn } = {}) {
+  readonly #reader: boolean;
+
+  /**
+   * `syncWal` replaces fdatasync (tests hold it to watch durability). `reader`: a second
+   * connection that only reads (the writer thread's main-thread side, see
+   * threaded-store.ts): no migrations, no checkpoints, and no transactions.
+   */
+  constructor(path: string, options: { syncWal?: SyncFn; reader?: boolean } = {}) {
+    this.#reader = options.reader === true;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
@@ -69,8 +77,8 @@ export class SqliteStore implements Store {
     // Sub-journals (savepoints) and temporary sort space in memory: on disk, a savepoint
     // past 64 KiB spilled to a temporary file, two write(2) calls per page it touched.
     this.#db.pragma('temp_store = MEMORY');
-    migrate(this.#db);
-    if (path !== ':memory:') {
+    if (!this.#reader) migrate(this.#db);
+    if (path !== ':memory:' && !this.#reader) {
       this.#checkpointer = new Checkpointer(path);
       this.#walSync = new WalSync(path, options.syncWal);
     }
@@ -86,8 +94,13 @@ export class SqliteStore implements Store {
   readonly #control: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Statement>;
 
   /** Options are ignored: better-sqlite3 runs one statement at a time, so interleaving gains nothing. */
+  run<A, R>(procedure: Procedure<A, R>, args: A, options?: TransactionOptions): Promise<R> {
+    return this.transaction((tx) => procedure.body(tx, args), options);
+  }
+
   transaction<T>(fn: (tx: Tx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
+    if (this.#reader) return Promise.reject(new Error('this SQLite connection only reads'));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       this.#schedule();
@@ -178,6 +191,11 @@ export class SqliteStore implements Store {
   #afterFlush(): void {
     this.#flushing = false;
     if (this.#queue.length > 0) this.#schedule();
+  }
+
+  /** Drops cached channels another connection of this process wrote (the writer thread's). */
+  forgetChannels(ids: readonly ChannelId[]): void {
+    for (const id of ids) this.#channels.forget(id);
   }
 
   async close(): Promise<void> {

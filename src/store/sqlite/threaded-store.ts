@@ -1,0 +1,228 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Outcome } from '../group-commit.js';
+import type { Procedure } from '../procedure.js';
+import type { Reads, Store, TransactionOptions, Tx } from '../store.js';
+import { fromWire, toWire } from '../thread-error.js';
+import type { WireError } from '../thread-error.js';
+import { readVerbs, txVerbs } from '../verbs.js';
+import type { TxVerb } from '../verbs.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { FromWriter, ToWriter } from './writer-protocol.js';
+
+interface Waiting {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * The SQLite engine with its writes on a thread of their own (writer-thread.ts).
+ *
+ * Executing SQL is most of what a write costs, and better-sqlite3 executes on the thread
+ * that calls it: in the event loop, every inbound message's inserts competed with HTTP
+ * parsing, signatures and webhook requests for one core. Here the writer thread owns the
+ * writing connection (migrations, group commits, WAL flushes, checkpoints) and runs the
+ * transaction bodies too; the event loop sends what to run and reads through a second
+ * connection of its own (WAL readers never wait for the writer).
+ *
+ * `run(procedure, args)` sends the procedure's module and name with its arguments, one
+ * message per turn for all of them, and the writer imports the module once. A
+ * `transaction(fn)` callback stays on the event loop and each of its Tx calls is a round
+ * trip to the writer, inside the writer's open transaction: right for rare writes
+ * (management, startup), while every hot path is a procedure. Results come back after the
+ * commit is durable, exactly as from `SqliteStore`.
+ */
+export class ThreadedSqliteStore {
+  readonly #worker: Worker;
+  readonly #reader: SqliteStore;
+  readonly #waiting = new Map<number, Waiting>();
+  /**
+   * Event-loop callbacks of `transaction()`, by id, until their transaction is done, with
+   * what their latest run returned or threw: the transaction settles with that value or
+   * error itself, not a copy that went to the writer and back.
+   */
+  readonly #callbacks = new Map<number, { fn: (tx: Tx) => Promise<unknown>; run?: Outcome }>();
+  /** Tx calls of those callbacks awaiting the writer. */
+  readonly #calls = new Map<number, Waiting>();
+  #nextId = 1;
+  #nextSeq = 1;
+  #outbox: ToWriter[] = [];
+  #failure: Error | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #closed: Promise<void>;
+  #onClosed!: () => void;
+
+  private constructor(worker: Worker, reader: SqliteStore) {
+    this.#worker = worker;
+    this.#reader = reader;
+    this.#closed = new Promise((resolve) => (this.#onClosed = resolve));
+    worker.on('message', (batch: FromWriter[]) => {
+      for (const m of batch) this.#onMessage(m);
+    });
+    const fail = (error: Error) => {
+      this.#failure ??= error;
+      for (const w of [...this.#waiting.values(), ...this.#calls.values()]) w.reject(this.#failure);
+      this.#waiting.clear();
+      this.#calls.clear();
+      this.#callbacks.clear();
+      this.#onClosed();
+    };
+    worker.on('error', (error) => fail(error));
+    worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
+    worker.unref();
+  }
+
+  /** Starts the writer thread (which applies migrations), then opens the reading connection. */
+  static async open(path: string): Promise<Store> {
+    const worker = writerThread(path);
+    let listeners: Array<[string, Parameters<Worker['once']>[1]]> = [];
+    const first = await new Promise<FromWriter>((resolve, reject) => {
+      listeners = [
+        ['message', (batch: FromWriter[]) => resolve(batch[0]!)],
+        ['error', reject],
+        ['exit', (code: number) => reject(new Error(`the SQLite writer thread exited (code ${code}) before it was ready`))],
+      ];
+      for (const [event, fn] of listeners) worker.once(event, fn);
+    }).finally(() => {
+      // Only these: the Worker's own listeners keep its message port running.
+      for (const [event, fn] of listeners) worker.off(event, fn);
+    });
+    if (first.t === 'failed') {
+      await worker.terminate();
+      throw fromWire(first.error);
+    }
+    const reader = new SqliteStore(path, { reader: true });
+    const writer = new ThreadedSqliteStore(worker, reader);
+    const reads = Object.fromEntries(readVerbs.map((verb) => [verb, reader[verb]])) as unknown as Reads;
+    return {
+      ...reads,
+      engine: 'sqlite',
+      run: (procedure, args, options) => writer.run(procedure, args, options),
+      transaction: (fn, options) => writer.transaction(fn, options),
+      close: () => writer.close(),
+    };
+  }
+
+  run<A, R>(procedure: Procedure<A, R>, args: A, _options?: TransactionOptions): Promise<R> {
+    return this.#request((id) => ({ t: 'run', id, module: procedure.module, name: procedure.name, args })) as Promise<R>;
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
+    return this.#request((id) => {
+      this.#callbacks.set(id, { fn });
+      return { t: 'tx', id };
+    }) as Promise<T>;
+  }
+
+  #request(message: (id: number) => ToWriter): Promise<unknown> {
+    if (this.#closing) return Promise.reject(new Error('store is closed'));
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.#worker.ref(); // a pending write keeps the process alive
+      this.#send(message(id));
+    });
+  }
+
+  /** Queued for the end of this turn: one message carries every request of the turn. */
+  #send(m: ToWriter): void {
+    if (this.#outbox.push(m) === 1) setImmediate(() => {
+      const batch = this.#outbox;
+      this.#outbox = [];
+      this.#worker.postMessage(batch);
+    });
+  }
+
+  #onMessage(m: FromWriter): void {
+    switch (m.t) {
+      case 'done': {
+        const w = this.#waiting.get(m.id);
+        const callback = this.#callbacks.get(m.id);
+        this.#waiting.delete(m.id);
+        this.#callbacks.delete(m.id);
+        if (this.#waiting.size === 0) this.#worker.unref();
+        if (!w) return;
+        if (m.ok) {
+          this.#reader.forgetChannels(m.forget);
+          w.resolve(callback?.run?.ok ? callback.run.value : m.value);
+        } else w.reject(callback?.run?.ok === false ? callback.run.error : fromWire(m.error));
+        return;
+      }
+      case 'open':
+        this.#runCallback(m.id, m.attempt);
+        return;
+      case 'called': {
+        const w = this.#calls.get(m.seq);
+        this.#calls.delete(m.seq);
+        if (m.ok) w?.resolve(m.value);
+        else w?.reject(fromWire(m.error));
+        return;
+      }
+      case 'closed':
+        this.#onClosed();
+        return;
+      case 'ready':
+      case 'failed':
+        return;
+    }
+  }
+
+  /** Runs a `transaction()` callback against a Tx whose every call is answered by the writer. */
+  #runCallback(id: number, attempt: number): void {
+    const callback = this.#callbacks.get(id);
+    if (!callback) return;
+    const post = (m: ToWriter) => this.#worker.postMessage([m]);
+    const call = (verb: TxVerb, args: unknown[]) => new Promise((resolve, reject) => {
+      const seq = this.#nextSeq++;
+      this.#calls.set(seq, { resolve, reject });
+      post({ t: 'call', id, attempt, seq, verb, args });
+    });
+    const tx = Object.fromEntries(txVerbs.map((verb) => [verb, (...args: unknown[]) => call(verb, args)])) as unknown as Tx;
+    // A structured clone makes Buffers Uint8Arrays: the one Buffer a Tx returns becomes one again.
+    tx.findAccessKey = async (hash) => {
+      const key = (await call('findAccessKey', [hash])) as Awaited<ReturnType<Tx['findAccessKey']>>;
+      return key && { ...key, keyHash: Buffer.from(key.keyHash) };
+    };
+    Promise.resolve()
+      .then(() => callback.fn(tx))
+      .then(
+        (value) => {
+          callback.run = { ok: true, value };
+          post({ t: 'end', id, attempt, ok: true, value: undefined });
+        },
+        (error: unknown) => {
+          callback.run = { ok: false, error };
+          post({ t: 'end', id, attempt, ok: false, error: toWire(error) satisfies WireError });
+        },
+      );
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (!this.#failure) {
+        this.#worker.ref();
+        this.#send({ t: 'close' });
+        await this.#closed;
+      }
+      await this.#worker.terminate();
+      await this.#reader.close();
+    })();
+    return this.#closing;
+  }
+}
+
+/**
+ * The writer thread from the compiled module next to this one; from sources (the tests,
+ * `tsx`), through tsx's loader, registered in the thread before the entry is imported.
+ */
+function writerThread(path: string): Worker {
+  const entry = new URL(`./writer-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: { path } });
+  const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs');
+  const source = `import(${JSON.stringify(pathToFileURL(tsx).href)})
+    .then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(source, { eval: true, workerData: { path } });
+}

@@ -1,0 +1,135 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import type { ChannelId } from '../../domain/ids.js';
+import type { Channel } from '../../domain/records.js';
+import { findProcedure, loadProcedure } from '../procedure.js';
+import type { Procedure } from '../procedure.js';
+import type { Tx } from '../store.js';
+import { fromWire, toWire } from '../thread-error.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { FromWriter, ToWriter } from './writer-protocol.js';
+
+/**
+ * The SQLite writer thread: owns the connection that writes (migrations, group commits,
+ * WAL flushes, the checkpointer) and runs transaction bodies next to it, so the event
+ * loop spends no time in SQLite's writes. See threaded-store.ts for the other side.
+ */
+const port = parentPort as MessagePort;
+const { path } = workerData as { path: string };
+
+function open(): SqliteStore | undefined {
+  try {
+    return new SqliteStore(path);
+  } catch (error) {
+    // The opener gets the error as data; with its port closed, this thread then ends.
+    port.postMessage([{ t: 'failed', error: toWire(error) }] satisfies FromWriter[]);
+    port.close();
+    return undefined;
+  }
+}
+const opened = open();
+
+let store: SqliteStore;
+
+// Results leave in one message per turn: a group commit settles all its transactions at once.
+let outbox: FromWriter[] = [];
+function send(m: FromWriter): void {
+  if (outbox.push(m) === 1) setImmediate(() => {
+    const batch = outbox;
+    outbox = [];
+    port.postMessage(batch);
+  });
+}
+
+/** The Tx a body gets, noting the channels it writes (the event loop's cache forgets them). */
+function watched(tx: Tx, forget: ChannelId[]): Tx {
+  return Object.assign(Object.create(tx) as Tx, {
+    insertChannel: (c: Channel) => (forget.push(c.id), tx.insertChannel(c)),
+    updateChannel: (c: Channel) => (forget.push(c.id), tx.updateChannel(c)),
+  });
+}
+
+function settle(id: number, result: Promise<{ value: unknown; forget: ChannelId[] }>): void {
+  result.then(
+    ({ value, forget }) => send({ t: 'done', id, ok: true, value, forget }),
+    (error: unknown) => send({ t: 'done', id, ok: false, error: toWire(error) }),
+  );
+}
+
+/** Procedure modules being imported for requests that arrived before any `close`. */
+const loads = new Set<Promise<unknown>>();
+
+/** Callbacks that live on the event loop, by transaction id: the run in progress and its Tx. */
+const remote = new Map<number, { attempt: number; tx: Tx; resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+
+function runRemote(id: number, tx: Tx): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const attempt = (remote.get(id)?.attempt ?? 0) + 1;
+    remote.set(id, { attempt, tx, resolve, reject });
+    port.postMessage([{ t: 'open', id, attempt }] satisfies FromWriter[]);
+  });
+}
+
+function onMessage(m: ToWriter): void {
+  switch (m.t) {
+    case 'run': {
+      const forget: ChannelId[] = [];
+      const submit = (p: Procedure<unknown, unknown>) =>
+        store.transaction((tx) => p.body(watched(tx, forget), m.args)).then((value) => ({ value, forget }));
+      // Loaded procedures join this turn's group at once; a first use waits for its module.
+      const loaded = findProcedure(m.module, m.name);
+      if (loaded) return settle(m.id, submit(loaded));
+      const loading = loadProcedure(m.module, m.name);
+      loads.add(loading);
+      void loading.finally(() => loads.delete(loading)).catch(() => undefined);
+      settle(m.id, loading.then(submit));
+      return;
+    }
+    case 'tx': {
+      const forget: ChannelId[] = [];
+      settle(m.id, store.transaction((tx) => runRemote(m.id, watched(tx, forget))).then((value) => {
+        remote.delete(m.id);
+        return { value, forget };
+      }, (error: unknown) => {
+        remote.delete(m.id);
+        throw error;
+      }));
+      return;
+    }
+    case 'call': {
+      const r = remote.get(m.id);
+      const reply = (x: FromWriter) => port.postMessage([x] satisfies FromWriter[]);
+      if (!r || r.attempt !== m.attempt) {
+        reply({ t: 'called', seq: m.seq, ok: false, error: { name: 'Error', message: 'transaction callback called after its run ended' } });
+        return;
+      }
+      const method = (r.tx as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[m.verb];
+      Promise.resolve()
+        .then(() => method!(...m.args))
+        .then((value) => reply({ t: 'called', seq: m.seq, ok: true, value }), (error: unknown) => reply({ t: 'called', seq: m.seq, ok: false, error: toWire(error) }));
+      return;
+    }
+    case 'end': {
+      const r = remote.get(m.id);
+      if (!r || r.attempt !== m.attempt) return;
+      if (m.ok) r.resolve(m.value);
+      else r.reject(fromWire(m.error));
+      return;
+    }
+    case 'close':
+      // Requests sent before `close` are still waiting for their module: they run first.
+      void Promise.allSettled([...loads]).then(() => store.close()).then(() => {
+        port.postMessage([{ t: 'closed' }] satisfies FromWriter[]);
+        port.close();
+      });
+      return;
+  }
+}
+
+if (opened) {
+  store = opened;
+  port.on('message', (batch: ToWriter[]) => {
+    for (const m of batch) onMessage(m);
+  });
+  port.postMessage([{ t: 'ready' }] satisfies FromWriter[]);
+}
