@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import type { Channel, Message } from '../domain/records.js';
-import { nextRetryDelay, SEND_RETRY_POLICY } from '../domain/retry.js';
+import { SEND_RETRY_POLICY } from '../domain/retry.js';
 import type { RetryPolicy } from '../domain/retry.js';
 import type { OutboundStatus } from '../domain/status.js';
 import type { Clock } from '../domain/time.js';
 import type { ChannelContext, Connector, SendOutcome } from '../channels/connector.js';
-import { applyStatus } from '../ingest/apply-status.js';
 import type { HttpClient } from '../net/http-client.js';
 import type { SendJob, Store } from '../store/store.js';
 import { PollingWorker } from '../workers/polling-worker.js';
+import { advanceSimulated, claimSendJobs, dropSendJob, recordSendOutcome } from './send-records.js';
 
 export interface SendWorkerDeps {
   store: Store;
@@ -52,7 +52,7 @@ export class SendWorker extends PollingWorker {
     const due = room > 0 ? await this.#d.store.nextSendJobDue().catch(() => now) : null;
     if (due !== null && due <= now) {
       try {
-        jobs = await this.#d.store.transaction((tx) => tx.claimSendJobs(now, this.#d.leaseMs, room));
+        jobs = await this.#d.store.run(claimSendJobs, { now, leaseMs: this.#d.leaseMs, limit: room });
       } catch (err) {
         this.#d.log.error({ err }, 'send worker: claiming jobs failed');
       }
@@ -66,7 +66,7 @@ export class SendWorker extends PollingWorker {
     try {
       const message = await store.getMessage(job.workspaceId, job.messageId);
       if (!message || message.direction !== 'sent') {
-        await store.transaction((tx) => tx.deleteSendJob(job.messageId));
+        await store.run(dropSendJob, job.messageId);
         return;
       }
       const channel = await store.getChannel(job.workspaceId, message.channelId);
@@ -93,31 +93,9 @@ export class SendWorker extends PollingWorker {
 
   async #record(job: SendJob, message: Message, outcome: SendOutcome, progress: readonly OutboundStatus[]) {
     const { store, clock, log } = this.#d;
-    const now = clock.now();
-    await store.transaction(async (tx) => {
-      switch (outcome.kind) {
-        case 'accepted': {
-          await applyStatus(tx, message, { status: outcome.status, providerMessageId: outcome.providerMessageId }, now);
-          if (progress.length > 0) await tx.rescheduleSendJob(job.messageId, now + this.#d.simulatedStepMs, '');
-          else await tx.deleteSendJob(job.messageId);
-          return;
-        }
-        case 'failed': {
-          await applyStatus(tx, message, { status: 'failed', error: outcome.error }, now);
-          await tx.deleteSendJob(job.messageId);
-          return;
-        }
-        case 'retry': {
-          const delay = nextRetryDelay(this.#d.retryPolicy ?? SEND_RETRY_POLICY, job.attempts, outcome.retryAfterMs);
-          if (delay === undefined) {
-            await applyStatus(tx, message, { status: 'failed', error: outcome.error }, now);
-            await tx.deleteSendJob(job.messageId);
-          } else {
-            await tx.rescheduleSendJob(job.messageId, now + delay, outcome.error.description);
-          }
-          return;
-        }
-      }
+    await store.run(recordSendOutcome, {
+      job, message, outcome, simulated: progress.length > 0, now: clock.now(), simulatedStepMs: this.#d.simulatedStepMs,
+      retryPolicy: this.#d.retryPolicy ?? SEND_RETRY_POLICY,
     });
     this.#d.onCommitted?.();
     if (outcome.kind !== 'accepted') {
@@ -127,16 +105,8 @@ export class SendWorker extends PollingWorker {
 
   /** One step of a simulated message's progress per claim, so the steps survive a restart. */
   async #advanceSimulated(job: SendJob, message: Message, progress: readonly OutboundStatus[]) {
-    const now = this.#d.clock.now();
-    const next = progress[progress.indexOf(message.status as OutboundStatus) + 1];
-    await this.#d.store.transaction(async (tx) => {
-      if (next === undefined || message.status === 'failed') {
-        await tx.deleteSendJob(job.messageId);
-        return;
-      }
-      await applyStatus(tx, message, { status: next }, now);
-      if (progress.indexOf(next) === progress.length - 1) await tx.deleteSendJob(job.messageId);
-      else await tx.rescheduleSendJob(job.messageId, now + this.#d.simulatedStepMs, '');
+    await this.#d.store.run(advanceSimulated, {
+      job, message, progress, now: this.#d.clock.now(), simulatedStepMs: this.#d.simulatedStepMs,
     });
     this.#d.onCommitted?.();
   }

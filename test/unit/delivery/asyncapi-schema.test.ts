@@ -6,7 +6,6 @@ import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorFor } from '../../../src/channels/registry.js';
 import type { InboundMessage } from '../../../src/channels/connector.js';
 import type { MessageContent, MessageType } from '../../../src/domain/content.js';
 import type { ConversationId } from '../../../src/domain/ids.js';
@@ -190,7 +189,7 @@ describe('webhook bodies Roost emits', () => {
     }
 
     // Outbound: start a conversation with someone new, reply into the inbound one.
-    const deps: OutboundDeps = { store, clock: systemClock, connectorFor, notifySendWorker() {} };
+    const deps: OutboundDeps = { store, clock: systemClock, notifySendWorker() {} };
     const caller = { workspace: ws, mode: 'live' as const };
     const started = await startConversation(deps, caller, {
       channelId: channel.id, to: '+31687654321', type: 'text', content: { text: 'Your order shipped' }, tag: 'ORDER_UPDATE',
