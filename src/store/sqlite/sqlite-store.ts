@@ -61,8 +61,10 @@ export class SqliteStore implements Store {
    * `syncWal` replaces fdatasync (tests hold it to watch durability). `reader`: a second
    * connection that only reads (the writer thread's main-thread side, see
    * threaded-store.ts): no migrations, no checkpoints, and no transactions.
+   * `flushedBy: 'caller'`: transactions resolve at COMMIT and the caller flushes the WAL
+   * before it tells anyone (the writer thread hands its results to wal-syncer.ts).
    */
-  constructor(path: string, options: { syncWal?: SyncFn; reader?: boolean } = {}) {
+  constructor(path: string, options: { syncWal?: SyncFn; reader?: boolean; flushedBy?: 'store' | 'caller' } = {}) {
     this.#reader = options.reader === true;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
@@ -80,7 +82,7 @@ export class SqliteStore implements Store {
     if (!this.#reader) migrate(this.#db);
     if (path !== ':memory:' && !this.#reader) {
       this.#checkpointer = new Checkpointer(path);
-      this.#walSync = new WalSync(path, options.syncWal);
+      if (options.flushedBy !== 'caller') this.#walSync = new WalSync(path, options.syncWal);
     }
     this.#s = prepare(this.#db);
     // Transaction control, prepared once (a group in savepoint mode runs two per callback).

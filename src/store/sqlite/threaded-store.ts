@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { Outcome } from '../group-commit.js';
 import type { Procedure } from '../procedure.js';
 import type { Reads, Store, TransactionOptions, Tx } from '../store.js';
@@ -36,6 +37,8 @@ interface Waiting {
  */
 export class ThreadedSqliteStore {
   readonly #worker: Worker;
+  /** Where the writer's results arrive, from its WAL syncer, once they are on disk. */
+  readonly #results: MessagePort;
   readonly #reader: SqliteStore;
   readonly #waiting = new Map<number, Waiting>();
   /**
@@ -54,13 +57,16 @@ export class ThreadedSqliteStore {
   readonly #closed: Promise<void>;
   #onClosed!: () => void;
 
-  private constructor(worker: Worker, reader: SqliteStore) {
+  private constructor(worker: Worker, results: MessagePort, reader: SqliteStore) {
     this.#worker = worker;
+    this.#results = results;
     this.#reader = reader;
     this.#closed = new Promise((resolve) => (this.#onClosed = resolve));
-    worker.on('message', (batch: FromWriter[]) => {
+    const receive = (batch: FromWriter[]) => {
       for (const m of batch) this.#onMessage(m);
-    });
+    };
+    worker.on('message', receive);
+    results.on('message', receive);
     const fail = (error: Error) => {
       this.#failure ??= error;
       for (const w of [...this.#waiting.values(), ...this.#calls.values()]) w.reject(this.#failure);
@@ -71,12 +77,24 @@ export class ThreadedSqliteStore {
     };
     worker.on('error', (error) => fail(error));
     worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
-    worker.unref();
+    this.#idle();
+  }
+
+  /** Nothing pending: neither the thread nor its results port keeps the process alive. */
+  #idle(): void {
+    this.#worker.unref();
+    this.#results.unref();
+  }
+
+  #busy(): void {
+    this.#worker.ref();
+    this.#results.ref();
   }
 
   /** Starts the writer thread (which applies migrations), then opens the reading connection. */
   static async open(path: string): Promise<Store> {
-    const worker = writerThread(path);
+    const { port1: results, port2: toLoop } = new MessageChannel();
+    const worker = writerThread(path, toLoop);
     let listeners: Array<[string, Parameters<Worker['once']>[1]]> = [];
     const first = await new Promise<FromWriter>((resolve, reject) => {
       listeners = [
@@ -91,10 +109,11 @@ export class ThreadedSqliteStore {
     });
     if (first.t === 'failed') {
       await worker.terminate();
+      results.close();
       throw fromWire(first.error);
     }
     const reader = new SqliteStore(path, { reader: true });
-    const writer = new ThreadedSqliteStore(worker, reader);
+    const writer = new ThreadedSqliteStore(worker, results, reader);
     const reads = Object.fromEntries(readVerbs.map((verb) => [verb, reader[verb]])) as unknown as Reads;
     return {
       ...reads,
@@ -122,7 +141,7 @@ export class ThreadedSqliteStore {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#worker.ref(); // a pending write keeps the process alive
+      this.#busy(); // a pending write keeps the process alive
       this.#send(message(id));
     });
   }
@@ -143,7 +162,7 @@ export class ThreadedSqliteStore {
         const callback = this.#callbacks.get(m.id);
         this.#waiting.delete(m.id);
         this.#callbacks.delete(m.id);
-        if (this.#waiting.size === 0) this.#worker.unref();
+        if (this.#waiting.size === 0) this.#idle();
         if (!w) return;
         if (m.ok) {
           this.#reader.forgetChannels(m.forget);
@@ -203,11 +222,12 @@ export class ThreadedSqliteStore {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (!this.#failure) {
-        this.#worker.ref();
+        this.#busy();
         this.#send({ t: 'close' });
         await this.#closed;
       }
       await this.#worker.terminate();
+      this.#results.close();
       await this.#reader.close();
     })();
     return this.#closing;
@@ -218,11 +238,12 @@ export class ThreadedSqliteStore {
  * The writer thread from the compiled module next to this one; from sources (the tests,
  * `tsx`), through tsx's loader, registered in the thread before the entry is imported.
  */
-function writerThread(path: string): Worker {
+function writerThread(path: string, toLoop: MessagePort): Worker {
+  const options = { workerData: { path, toLoop }, transferList: [toLoop] };
   const entry = new URL(`./writer-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: { path } });
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
   const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs');
   const source = `import(${JSON.stringify(pathToFileURL(tsx).href)})
     .then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(source, { eval: true, workerData: { path } });
+  return new Worker(source, { eval: true, ...options });
 }

@@ -7,6 +7,7 @@ import type { Procedure } from '../procedure.js';
 import type { Tx } from '../store.js';
 import { fromWire, toWire } from '../thread-error.js';
 import { SqliteStore } from './sqlite-store.js';
+import { WalSyncer } from './wal-syncer.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
 /**
@@ -15,11 +16,11 @@ import type { FromWriter, ToWriter } from './writer-protocol.js';
  * loop spends no time in SQLite's writes. See threaded-store.ts for the other side.
  */
 const port = parentPort as MessagePort;
-const { path } = workerData as { path: string };
+const { path, toLoop } = workerData as { path: string; toLoop: MessagePort };
 
 function open(): SqliteStore | undefined {
   try {
-    return new SqliteStore(path);
+    return new SqliteStore(path, { flushedBy: 'caller' });
   } catch (error) {
     // The opener gets the error as data; with its port closed, this thread then ends.
     port.postMessage([{ t: 'failed', error: toWire(error) }] satisfies FromWriter[]);
@@ -30,14 +31,16 @@ function open(): SqliteStore | undefined {
 const opened = open();
 
 let store: SqliteStore;
+let syncer: WalSyncer;
 
-// Results leave in one message per turn: a group commit settles all its transactions at once.
+// Results leave in one message per turn (a group commit settles all its transactions at
+// once), to the syncer, which passes them on to the event loop once the WAL is flushed.
 let outbox: FromWriter[] = [];
 function send(m: FromWriter): void {
   if (outbox.push(m) === 1) setImmediate(() => {
     const batch = outbox;
     outbox = [];
-    port.postMessage(batch);
+    syncer.forward(batch);
   });
 }
 
@@ -118,8 +121,11 @@ function onMessage(m: ToWriter): void {
     }
     case 'close':
       // Requests sent before `close` are still waiting for their module: they run first.
-      void Promise.allSettled([...loads]).then(() => store.close()).then(() => {
-        port.postMessage([{ t: 'closed' }] satisfies FromWriter[]);
+      void Promise.allSettled([...loads]).then(() => store.close()).then(async () => {
+        // After every result: the syncer flushes once more and passes them on first.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (outbox.length > 0) syncer.forward(outbox.splice(0));
+        await syncer.close([{ t: 'closed' }] satisfies FromWriter[]);
         port.close();
       });
       return;
@@ -128,6 +134,7 @@ function onMessage(m: ToWriter): void {
 
 if (opened) {
   store = opened;
+  syncer = new WalSyncer(`${path}-wal`, toLoop);
   port.on('message', (batch: ToWriter[]) => {
     for (const m of batch) onMessage(m);
   });
