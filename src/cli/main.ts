@@ -3,6 +3,7 @@ import { systemClock } from '../domain/time.js';
 import { createWorkspace } from '../management/workspaces.js';
 import { createLogger, startRoost } from '../server.js';
 import { openStore } from '../store/open-store.js';
+import { limitHeapGrowth } from './heap-growth.js';
 
 const USAGE = `Usage: roost <command>
 
@@ -50,6 +51,7 @@ function configOrExit() {
 async function serve(): Promise<number> {
   const config = configOrExit();
   if (!config) return 2;
+  limitHeapGrowth();
   const log = createLogger(config);
   let roost;
   try {
