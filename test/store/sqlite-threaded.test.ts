@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RoostError } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
@@ -114,6 +116,35 @@ describe('ThreadedSqliteStore specifics', () => {
     const reopened = await ThreadedSqliteStore.open(join(dir, 'reopen.db'));
     stores.push(reopened);
     expect(await reopened.countWorkspaces()).toBe(0);
+  });
+
+  it('stops the process when the writer thread dies, after refusing what was pending', () => {
+    const db = join(dir, `${newId()}.db`);
+    const src = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+    const script = `
+      import { ThreadedSqliteStore } from ${src('../../src/store/sqlite/threaded-store.ts')};
+      import { endWriterThread, insertWorkspaceHere } from ${src('./fixtures/procedures.ts')};
+      const s = await ThreadedSqliteStore.open(${JSON.stringify(db)});
+      const ws = { id: 'w0', name: 'kept', signingKey: 'k', createdAt: 1 };
+      await s.run(insertWorkspaceHere, ws);
+      const refused = s.run(endWriterThread, null).catch((e) => console.log('refused:', e.message));
+      await refused;
+      setTimeout(() => console.log('still running'), 2000);
+    `;
+    const file = join(dir, `${newId()}.mts`);
+    writeFileSync(file, script);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 20_000, cwd: process.cwd() });
+    expect(run.stdout, run.stderr).toContain('refused: the SQLite writer thread exited (code 3)');
+    expect(run.stdout).not.toContain('still running');
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('the SQLite writer thread died; Roost cannot write and stops');
+    // What was acknowledged before is on disk.
+    const check = new Database(db, { readonly: true });
+    try {
+      expect(check.prepare('SELECT name FROM workspaces').all()).toEqual([{ name: 'kept' }]);
+    } finally {
+      check.close();
+    }
   });
 
   it('fails to open, with the driver\'s error, where no database can be', async () => {

@@ -68,12 +68,23 @@ export class ThreadedSqliteStore {
     worker.on('message', receive);
     results.on('message', receive);
     const fail = (error: Error) => {
+      const unexpected = this.#failure === undefined && this.#closing === undefined;
       this.#failure ??= error;
       for (const w of [...this.#waiting.values(), ...this.#calls.values()]) w.reject(this.#failure);
       this.#waiting.clear();
       this.#calls.clear();
       this.#callbacks.clear();
       this.#onClosed();
+      // A node that can no longer write must not go on answering as if it could (reads
+      // still work, so it would even look ready): crash, and let the supervisor restart
+      // it. Nothing is lost: every write acknowledged so far is on disk, and whatever was
+      // pending has just been refused.
+      // After this turn, so that the callers see their refusals first.
+      if (unexpected) {
+        setImmediate(() => {
+          throw new Error('the SQLite writer thread died; Roost cannot write and stops', { cause: error });
+        });
+      }
     };
     worker.on('error', (error) => fail(error));
     worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
