@@ -1,9 +1,10 @@
 import type { MessageId } from '../domain/ids.js';
-import type { Channel, Message, MessageError } from '../domain/records.js';
+import type { Message, MessageError } from '../domain/records.js';
 import { canAdvance } from '../domain/status.js';
 import type { OutboundStatus } from '../domain/status.js';
 import { recordMessageEvent } from '../conversations/outbox.js';
 import type { Tx } from '../store/store.js';
+import type { InboundChannel } from './ingest-message.js';
 
 export type StatusResult = 'applied' | 'stale' | 'unknown_message';
 
@@ -50,7 +51,7 @@ async function advance(tx: Tx, message: Message, change: StatusChange, now: numb
 /** A provider's status callback: find the message by provider id (or Roost id from the callback URL). */
 export async function applyStatusCallback(
   tx: Tx,
-  channel: Channel,
+  channel: InboundChannel,
   update: { providerMessageId: string; messageId?: MessageId | undefined; status: OutboundStatus; error?: MessageError | undefined },
   now: number,
 ): Promise<StatusResult> {

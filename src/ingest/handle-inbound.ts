@@ -64,7 +64,10 @@ export async function handleInbound(deps: InboundDeps, channelId: ChannelId, req
   const replay = verdict.replayKey;
   if (parsed.items.length > 0 || replay) {
     // Logs wait for the commit: a body may run twice (see Store.transaction).
-    const stored = await deps.store.run(storeInbound, { channel, items: parsed.items, replay, now: deps.clock.now() }, {
+    const stored = await deps.store.run(storeInbound, {
+      channel: { id: channel.id, workspaceId: channel.workspaceId, platformId: channel.platformId },
+      items: parsed.items, replay, now: deps.clock.now(),
+    }, {
       key: contactKey(channel, parsed.items),
     });
     if (stored === 'replayed') {

@@ -1,5 +1,8 @@
 import { newId } from '../domain/ids.js';
 import type { Channel, Conversation, Message } from '../domain/records.js';
+
+/** What storing an inbound item needs of its channel (no settings, no secrets). */
+export type InboundChannel = Pick<Channel, 'id' | 'workspaceId' | 'platformId'>;
 import type { InboundMessage } from '../channels/connector.js';
 import { appendMessage, createContact, openConversation } from '../conversations/threading.js';
 import type { Tx } from '../store/store.js';
@@ -13,7 +16,7 @@ export type IngestResult =
  * their events in the caller's transaction. The same provider message id on a channel
  * is stored once; a retry gets `duplicate` and changes nothing.
  */
-export async function ingestMessage(tx: Tx, channel: Channel, item: InboundMessage, now: number): Promise<IngestResult> {
+export async function ingestMessage(tx: Tx, channel: InboundChannel, item: InboundMessage, now: number): Promise<IngestResult> {
   // One read for what the three questions need: seen before? which contact? which conversation?
   const known = await tx.inboundContext(channel.workspaceId, channel.id, item.providerMessageId, item.contact);
   if (known.duplicate) return { kind: 'duplicate', message: known.duplicate };

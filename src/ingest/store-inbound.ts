@@ -1,11 +1,12 @@
-import type { Channel } from '../domain/records.js';
 import type { InboundItem } from '../channels/connector.js';
 import { procedure } from '../store/procedure.js';
 import { applyStatusCallback } from './apply-status.js';
 import { ingestMessage } from './ingest-message.js';
+import type { InboundChannel } from './ingest-message.js';
 
 export interface StoreInboundArgs {
-  channel: Channel;
+  /** Only what storing needs: the channel's settings and secrets stay on the event loop. */
+  channel: InboundChannel;
   items: InboundItem[];
   /** The request's one-time signature key (MessageBird's JWT `jti`), remembered in the same write. */
   replay: { key: string; expiresAt: number } | undefined;
