@@ -21,11 +21,11 @@ const until = async (check: () => boolean) => {
 
 describe('WalSyncer', () => {
   it('passes results on after flushing the WAL, in order, and ends after `closed`', async () => {
-    const wal = join(dir, 'ok.db-wal');
-    writeFileSync(wal, 'frames');
+    const db = join(dir, 'ok.db');
+    writeFileSync(`${db}-wal`, 'frames');
     const { port1, port2 } = new MessageChannel();
     const got = listen(port1);
-    const syncer = new WalSyncer(wal, port2);
+    const syncer = new WalSyncer(db, port2);
     syncer.forward([{ t: 'done', id: 1, ok: true, value: 'a', forget: [] }]);
     syncer.forward([{ t: 'done', id: 2, ok: true, value: 'b', forget: [] }, { t: 'done', id: 3, ok: false, error: { name: 'Error', message: 'x' } }]);
     await until(() => got.length === 3);
@@ -43,7 +43,7 @@ describe('WalSyncer', () => {
   it('turns every result of a flush that failed into that failure: nothing is reported durable that may not be', async () => {
     const { port1, port2 } = new MessageChannel();
     const got = listen(port1);
-    const syncer = new WalSyncer(join(dir, 'missing', 'gone.db-wal'), port2);
+    const syncer = new WalSyncer(join(dir, 'missing', 'gone.db'), port2);
     syncer.forward([{ t: 'done', id: 7, ok: true, value: 42, forget: [] }]);
     await until(() => got.length === 1);
     expect(got[0]).toMatchObject({ t: 'done', id: 7, ok: false, error: { code: 'ENOENT' } });

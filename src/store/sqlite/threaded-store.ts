@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { MessageChannel, Worker } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Outcome } from '../group-commit.js';
 import type { Procedure } from '../procedure.js';
 import type { Reads, Store, TransactionOptions, Tx } from '../store.js';
@@ -10,7 +7,9 @@ import { fromWire, toWire } from '../thread-error.js';
 import type { WireError } from '../thread-error.js';
 import { readVerbs, txVerbs } from '../verbs.js';
 import type { TxVerb } from '../verbs.js';
+import { moduleThread } from './module-thread.js';
 import { SqliteStore } from './sqlite-store.js';
+import { batchPerTurn } from './turn-batch.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
 interface Waiting {
@@ -51,7 +50,6 @@ export class ThreadedSqliteStore {
   readonly #calls = new Map<number, Waiting>();
   #nextId = 1;
   #nextSeq = 1;
-  #outbox: ToWriter[] = [];
   #failure: Error | undefined;
   #closing: Promise<void> | undefined;
   readonly #closed: Promise<void>;
@@ -78,8 +76,7 @@ export class ThreadedSqliteStore {
       // A node that can no longer write must not go on answering as if it could (reads
       // still work, so it would even look ready): crash, and let the supervisor restart
       // it. Nothing is lost: every write acknowledged so far is on disk, and whatever was
-      // pending has just been refused.
-      // After this turn, so that the callers see their refusals first.
+      // pending has just been refused (and its callers see that first, this turn).
       if (unexpected) {
         setImmediate(() => {
           throw new Error('the SQLite writer thread died; Roost cannot write and stops', { cause: error });
@@ -158,13 +155,7 @@ export class ThreadedSqliteStore {
   }
 
   /** Queued for the end of this turn: one message carries every request of the turn. */
-  #send(m: ToWriter): void {
-    if (this.#outbox.push(m) === 1) setImmediate(() => {
-      const batch = this.#outbox;
-      this.#outbox = [];
-      this.#worker.postMessage(batch);
-    });
-  }
+  readonly #send = batchPerTurn<ToWriter>((batch) => this.#worker.postMessage(batch));
 
   #onMessage(m: FromWriter): void {
     switch (m.t) {
@@ -245,16 +236,6 @@ export class ThreadedSqliteStore {
   }
 }
 
-/**
- * The writer thread from the compiled module next to this one; from sources (the tests,
- * `tsx`), through tsx's loader, registered in the thread before the entry is imported.
- */
 function writerThread(path: string, toLoop: MessagePort): Worker {
-  const options = { workerData: { path, toLoop }, transferList: [toLoop] };
-  const entry = new URL(`./writer-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
-  const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs');
-  const source = `import(${JSON.stringify(pathToFileURL(tsx).href)})
-    .then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(source, { eval: true, ...options });
+  return moduleThread('writer-thread', import.meta.url, { workerData: { path, toLoop }, transferList: [toLoop] });
 }

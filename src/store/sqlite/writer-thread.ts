@@ -7,6 +7,7 @@ import type { Procedure } from '../procedure.js';
 import type { Tx } from '../store.js';
 import { fromWire, toWire } from '../thread-error.js';
 import { SqliteStore } from './sqlite-store.js';
+import { batchPerTurn } from './turn-batch.js';
 import { WalSyncer } from './wal-syncer.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
@@ -35,14 +36,7 @@ let syncer: WalSyncer;
 
 // Results leave in one message per turn (a group commit settles all its transactions at
 // once), to the syncer, which passes them on to the event loop once the WAL is flushed.
-let outbox: FromWriter[] = [];
-function send(m: FromWriter): void {
-  if (outbox.push(m) === 1) setImmediate(() => {
-    const batch = outbox;
-    outbox = [];
-    syncer.forward(batch);
-  });
-}
+const send = batchPerTurn<FromWriter>((batch) => syncer.forward(batch));
 
 /** The Tx a body gets, noting the channels it writes (the event loop's cache forgets them). */
 function watched(tx: Tx, forget: ChannelId[]): Tx {
@@ -52,7 +46,7 @@ function watched(tx: Tx, forget: ChannelId[]): Tx {
   });
 }
 
-function settle(id: number, result: Promise<{ value: unknown; forget: ChannelId[] }>): void {
+function report(id: number, result: Promise<{ value: unknown; forget: ChannelId[] }>): void {
   result.then(
     ({ value, forget }) => send({ t: 'done', id, ok: true, value, forget }),
     (error: unknown) => send({ t: 'done', id, ok: false, error: toWire(error) }),
@@ -81,22 +75,18 @@ function onMessage(m: ToWriter): void {
         store.transaction((tx) => p.body(watched(tx, forget), m.args)).then((value) => ({ value, forget }));
       // Loaded procedures join this turn's group at once; a first use waits for its module.
       const loaded = findProcedure(m.module, m.name);
-      if (loaded) return settle(m.id, submit(loaded));
+      if (loaded) return report(m.id, submit(loaded));
       const loading = loadProcedure(m.module, m.name);
       loads.add(loading);
       void loading.finally(() => loads.delete(loading)).catch(() => undefined);
-      settle(m.id, loading.then(submit));
+      report(m.id, loading.then(submit));
       return;
     }
     case 'tx': {
       const forget: ChannelId[] = [];
-      settle(m.id, store.transaction((tx) => runRemote(m.id, watched(tx, forget))).then((value) => {
-        remote.delete(m.id);
-        return { value, forget };
-      }, (error: unknown) => {
-        remote.delete(m.id);
-        throw error;
-      }));
+      report(m.id, store.transaction((tx) => runRemote(m.id, watched(tx, forget)))
+        .finally(() => remote.delete(m.id))
+        .then((value) => ({ value, forget })));
       return;
     }
     case 'call': {
@@ -122,9 +112,8 @@ function onMessage(m: ToWriter): void {
     case 'close':
       // Requests sent before `close` are still waiting for their module: they run first.
       void Promise.allSettled([...loads]).then(() => store.close()).then(async () => {
-        // After every result: the syncer flushes once more and passes them on first.
+        // After the last results' batch (its turn ends first): the syncer passes them on first.
         await new Promise((resolve) => setImmediate(resolve));
-        if (outbox.length > 0) syncer.forward(outbox.splice(0));
         await syncer.close([{ t: 'closed' }] satisfies FromWriter[]);
         port.close();
       });
@@ -134,7 +123,7 @@ function onMessage(m: ToWriter): void {
 
 if (opened) {
   store = opened;
-  syncer = new WalSyncer(`${path}-wal`, toLoop);
+  syncer = new WalSyncer(path, toLoop);
   port.on('message', (batch: ToWriter[]) => {
     for (const m of batch) onMessage(m);
   });
