@@ -1,57 +1,31 @@
-import { Pool } from 'undici';
+import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ClientConfig, ClientResult } from './open-loop-client.js';
 
-export interface OpenLoopResult {
-  requests: number;
-  errors: number;
-  non2xx: number;
-  /** Acknowledgement latency, ms, from the scheduled send time (no coordinated omission). */
-  ackLatencies: number[];
-}
+export type OpenLoopResult = ClientResult;
+
+/** tsx's loader, by file URL: the client is TypeScript, whether the bench runs under tsx or a test runner. */
+const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs')).href;
 
 /**
  * Sends `rate` requests per second for `seconds`, on a schedule that does not wait for
- * answers (as a provider sends), over a keep-alive pool of `connections`. Every request is
- * timed from the moment it was due, so a stalled server shows up as latency rather than as
- * a lower offered rate. `onSend(i, dueAt)` gets each request's due time (performance.now()).
+ * answers (as a provider sends), over `connections` keep-alive connections: request i is
+ * Sendblue message `offset + i` (text `e:<offset + i>`). Every request is timed from the
+ * moment it was due, so a stalled server shows up as latency rather than as a lower
+ * offered rate. The load comes from a process of its own (open-loop-client.ts), like
+ * Roost and the receiver.
  */
-export async function openLoop(opts: {
-  url: string;
-  path: string;
-  rate: number;
-  seconds: number;
-  connections: number;
-  headers: Record<string, string>;
-  body: (i: number) => string;
-  onSend?: (i: number, dueAt: number) => void;
-}): Promise<OpenLoopResult> {
-  const pool = new Pool(opts.url, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  const total = Math.round(opts.rate * opts.seconds);
-  const result: OpenLoopResult = { requests: 0, errors: 0, non2xx: 0, ackLatencies: [] };
-  const pending: Array<Promise<void>> = [];
-  const t0 = performance.now();
-  let i = 0;
-  while (i < total) {
-    const now = performance.now();
-    // Everything due by now goes out in this turn; then sleep about a millisecond.
-    const dueCount = Math.min(total, Math.floor(((now - t0) * opts.rate) / 1000) + 1);
-    for (; i < dueCount; i++) {
-      const dueAt = t0 + (i * 1000) / opts.rate;
-      opts.onSend?.(i, dueAt);
-      pending.push(
-        pool.request({ method: 'POST', path: opts.path, headers: { 'content-type': 'application/json', ...opts.headers }, body: opts.body(i) })
-          .then(async (res) => {
-            await res.body.dump();
-            result.ackLatencies.push(performance.now() - dueAt);
-            if (res.statusCode < 200 || res.statusCode >= 300) result.non2xx++;
-          }, () => {
-            result.errors++;
-          }),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  await Promise.all(pending);
-  result.requests = total;
-  await pool.close();
-  return result;
+export function openLoop(opts: Omit<ClientConfig, 'host' | 'port'> & { url: string }): Promise<OpenLoopResult> {
+  const { url, ...rest } = opts;
+  const u = new URL(url);
+  const config: ClientConfig = { ...rest, host: u.hostname, port: Number(u.port) };
+  const child = fork(resolve(import.meta.dirname, 'open-loop-client.ts'), { execArgv: ['--import', TSX], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((res, rej) => {
+    let result: OpenLoopResult | undefined;
+    child.once('message', (m) => (result = m as OpenLoopResult));
+    child.once('exit', (code) => (result ? res(result) : rej(new Error(`open-loop client exited with ${code}`))));
+    child.send(config);
+  });
 }

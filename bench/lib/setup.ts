@@ -4,6 +4,8 @@ import { createTestDatabase } from '../../test/helpers/postgres.js';
 import { apiClient, removeDataDir, startRoost } from '../../test/helpers/roost-process.js';
 import type { RoostProcess } from '../../test/helpers/roost-process.js';
 
+export { sendbluePayload } from './payloads.js';
+
 export type Engine = 'sqlite' | 'postgres';
 export const LIVE_KEY = 'live_bench_key_0123456789abcdefgh';
 export const SB_SECRET = 'bench-sendblue-signing-secret';
@@ -60,17 +62,6 @@ export async function sendblueChannel(api: BenchRoost['api']): Promise<string> {
   return res.json.id as string;
 }
 
-/** A Sendblue receive webhook: message `i` from one of `contacts` numbers. */
-export function sendbluePayload(i: number, contacts: number, content = `bench message ${i}`): string {
-  const number = `+1555${String(1_000_000 + (i % contacts)).slice(1)}`;
-  return JSON.stringify({
-    accountEmail: 'bench@example.com', content, is_outbound: false, status: 'RECEIVED', error_code: null,
-    error_message: null, message_handle: `BENCH-${process.pid}-${i}`, date_sent: new Date().toISOString(),
-    date_updated: new Date().toISOString(), from_number: number, number, to_number: '+15122164639',
-    was_downgraded: false, plan: 'dedicated', media_url: '', message_type: 'message', service: 'iMessage',
-  });
-}
-
 /** The bare node:http ceiling, in its own process like Roost. */
 export async function launchBaseline(): Promise<{ url: string; close(): Promise<void> }> {
   const child = spawn(process.execPath, [resolve(import.meta.dirname, 'baseline-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -91,18 +82,25 @@ export async function launchBaseline(): Promise<{ url: string; close(): Promise<
 
 /**
  * A webhook receiver in its own process (bench/lib/receiver-server.mjs): `onEvent` gets each
- * event's content text and its arrival time in epoch ms (performance.timeOrigin + now()).
+ * event's content text and its arrival time in epoch ms (performance.timeOrigin + now());
+ * `cpuMicros()` the CPU the receiver has used so far.
  */
-export async function launchReceiver(onEvent: (text: string, at: number) => void): Promise<{ url: string; close(): Promise<void> }> {
+export async function launchReceiver(onEvent: (text: string, at: number) => void): Promise<{ url: string; cpuMicros(): Promise<number>; close(): Promise<void> }> {
   const child = fork(resolve(import.meta.dirname, 'receiver-server.mjs'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let cpuAsked: ((micros: number) => void) | undefined;
   const port = await new Promise<number>((res) => {
     child.on('message', (m: unknown) => {
       if (Array.isArray(m)) for (const [text, at] of m as Array<[string, number]>) onEvent(text, at);
+      else if (typeof m === 'object' && m !== null && 'cpuMicros' in m) cpuAsked?.((m as { cpuMicros: number }).cpuMicros);
       else res((m as { port: number }).port);
     });
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    cpuMicros: () => new Promise((r) => {
+      cpuAsked = r;
+      child.send('cpu');
+    }),
     close: () => new Promise<void>((r) => {
       child.once('exit', () => r());
       child.kill('SIGTERM');
