@@ -48,7 +48,7 @@ const ladder = (label: string, r: Awaited<ReturnType<typeof endToEnd>>) => {
   for (const st of r.steps) {
     rows.push([`${label}, offered ${st.offered} msg/s`, `${fmt(st.messagesPerSecond, 0)} msg/s${r.webhooks > 1 ? ` (${fmt(st.eventsPerSecond, 0)} deliveries/s)` : ''}`,
       fmt(st.latency.p50), fmt(st.latency.p99), fmt(st.latency.p999),
-      `${st.held ? 'held' : 'NOT held'}; ack p50 ${fmt(st.ack.p50)}, p99 ${fmt(st.ack.p99)} ms; ${st.delivered}/${st.expected} delivered; CPU per request: generator ${fmt(st.generatorMicrosPerRequest, 0)} µs, receiver ${fmt(st.receiverMicrosPerEvent, 0)} µs`]);
+      `${st.held ? 'held' : 'NOT held'}; ack p50 ${fmt(st.ack.p50)}, p99 ${fmt(st.ack.p99)} ms; ${st.delivered}/${st.expected} delivered; CPU per message: Roost ${fmt(st.roostMicrosPerMessage.all, 0)} µs (event loop ${fmt(st.roostMicrosPerMessage.eventLoop, 0)}), generator ${fmt(st.generatorMicrosPerRequest, 0)}, receiver ${fmt(st.receiverMicrosPerEvent, 0)}`]);
   }
   rows.push([`${label}: highest rate held (p99 < ${E2E_P99_LIMIT_MS} ms)`, r.best ? `${r.best.offered} msg/s` : 'none', '', '', '', '']);
 };

@@ -1,7 +1,7 @@
 import { openLoop } from '../lib/open-loop.js';
 import { launchReceiver, launchRoost, SB_SECRET, sendblueChannel } from '../lib/setup.js';
 import type { Engine } from '../lib/setup.js';
-import { peakRssMb, summarize } from '../lib/stats.js';
+import { cpuMicros, peakRssMb, summarize } from '../lib/stats.js';
 
 /** A rate is held when p99 from provider request to receiver stays under this. */
 export const E2E_P99_LIMIT_MS = 100;
@@ -21,6 +21,8 @@ export interface RateStep {
   generatorMicrosPerRequest: number;
   /** CPU the receiver spent per event, µs (the customer's side). */
   receiverMicrosPerEvent: number;
+  /** CPU Roost spent per message, µs, in all its threads and on its event loop. */
+  roostMicrosPerMessage: { all: number; eventLoop: number };
   held: boolean;
 }
 
@@ -56,6 +58,7 @@ export async function endToEnd(engine: Engine, seconds: number, webhooks: number
       arrivedAt = [];
       const offset = next;
       const receiverCpu = await receiver.cpuMicros();
+      const roostCpu = cpuMicros(r.roost.child.pid!);
       const res = await openLoop({
         url: r.roost.url, path: `/inbound/${channelId}`, connections: 50, seconds: secs, rate,
         headers: { 'sb-signing-secret': SB_SECRET }, offset, contacts: 10_000,
@@ -68,6 +71,7 @@ export async function endToEnd(engine: Engine, seconds: number, webhooks: number
         .filter(([n]) => n >= offset && n < offset + res.requests)
         .map(([n, at]) => at - (res.t0Epoch + ((n - offset) * 1000) / rate));
       const arrivals = arrivedAt.length;
+      const roostUsed = cpuMicros(r.roost.child.pid!);
       const receiverMicrosPerEvent = ((await receiver.cpuMicros()) - receiverCpu) / Math.max(1, arrivals);
       const elapsedS = (lastArrival - res.t0Epoch) / 1000;
       const latency = summarize(latencies);
@@ -75,6 +79,7 @@ export async function endToEnd(engine: Engine, seconds: number, webhooks: number
       return {
         offered: rate, ingested: res.requests, delivered: arrivals, expected, ack: summarize(acks),
         generatorMicrosPerRequest: res.cpuMicros / res.requests, receiverMicrosPerEvent,
+        roostMicrosPerMessage: { all: (roostUsed.all - roostCpu.all) / res.requests, eventLoop: (roostUsed.main - roostCpu.main) / res.requests },
         eventsPerSecond: arrivals / elapsedS, messagesPerSecond: arrivals / webhooks / elapsedS, latency,
         held: arrivals >= expected && res.errors + res.non2xx === 0 && latency.p99 < E2E_P99_LIMIT_MS,
       };

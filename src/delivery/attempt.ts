@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import type { ClaimedDelivery } from '../store/store.js';
 import type { HttpClient } from '../net/http-client.js';
 import { HttpFailure } from '../net/http-client.js';
 import { parseRetryAfter } from '../net/retry-after.js';
-import { JWT_HEADER_NAME, signMessageBirdJwt } from './signing/messagebird-jwt.js';
-import { LEGACY_SIGNATURE_HEADER, LEGACY_TIMESTAMP_HEADER, signMessageBirdLegacy } from './signing/messagebird-legacy.js';
+import { JWT_HEADER_NAME, signMessageBirdJwtHashed } from './signing/messagebird-jwt.js';
+import { LEGACY_SIGNATURE_HEADER, LEGACY_TIMESTAMP_HEADER, signMessageBirdLegacyHashed } from './signing/messagebird-legacy.js';
 import { signStandardWebhook } from './signing/standard-webhooks.js';
+import { urlFacts } from './signing/url-facts.js';
 
 /** What one HTTP attempt of a delivery came to. Only a 2xx acknowledges. */
 export type AttemptResult =
@@ -27,13 +29,15 @@ const USER_AGENT = 'Roost-Webhooks/1';
 export function signedHeaders(claim: ClaimedDelivery, nowMs: number): Record<string, string> {
   const ts = Math.floor(nowMs / 1000);
   const key = claim.signingKey;
-  const query = Object.fromEntries(new URL(claim.url).searchParams);
+  const url = urlFacts(claim.url);
+  // One SHA-256 of the body serves both MessageBird schemes (hex in the JWT, raw bytes in the legacy MAC).
+  const bodyHash = createHash('sha256').update(claim.payload).digest();
   return {
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
-    [JWT_HEADER_NAME]: signMessageBirdJwt(claim.url, claim.payload, key, ts),
+    [JWT_HEADER_NAME]: signMessageBirdJwtHashed(url.hash, claim.payload.length > 0 ? bodyHash.toString('hex') : undefined, key, ts),
     [LEGACY_TIMESTAMP_HEADER]: String(ts),
-    [LEGACY_SIGNATURE_HEADER]: signMessageBirdLegacy(String(ts), query, claim.payload, key),
+    [LEGACY_SIGNATURE_HEADER]: signMessageBirdLegacyHashed(String(ts), url.sortedQuery, bodyHash, key),
     'webhook-id': claim.delivery.eventId,
     'webhook-timestamp': String(ts),
     'webhook-signature': signStandardWebhook(claim.delivery.eventId, ts, claim.payload, Buffer.from(key, 'utf8')),

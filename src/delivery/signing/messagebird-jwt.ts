@@ -19,21 +19,27 @@ function b64url(buf: Buffer): string {
   return buf.toString('base64url');
 }
 
-function sha256hex(data: string | Buffer): string {
+export function sha256hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
 export function signMessageBirdJwt(
   url: string, body: Buffer | string, signingKey: string, nowSeconds: number, jti: string = randomUUID(),
 ): string {
-  const claims: Record<string, unknown> = {
-    iss: 'MessageBird',
-    nbf: nowSeconds,
-    exp: nowSeconds + LIFETIME_S,
-    jti,
-    url_hash: sha256hex(url),
-  };
-  if (body.length > 0) claims.payload_hash = sha256hex(body);
+  return signMessageBirdJwtHashed(sha256hex(url), body.length > 0 ? sha256hex(body) : undefined, signingKey, nowSeconds, jti);
+}
+
+/**
+ * The same token from the hashes it carries (hex SHA-256 of the URL and of a non-empty
+ * body): a delivery hashes its body once for every scheme, and a webhook's URL once.
+ */
+export function signMessageBirdJwtHashed(
+  urlHash: string, payloadHash: string | undefined, signingKey: string, nowSeconds: number, jti: string = randomUUID(),
+): string {
+  // Claims in MessageBird's order; the optional payload_hash last.
+  const claims = payloadHash === undefined
+    ? { iss: 'MessageBird', nbf: nowSeconds, exp: nowSeconds + LIFETIME_S, jti, url_hash: urlHash }
+    : { iss: 'MessageBird', nbf: nowSeconds, exp: nowSeconds + LIFETIME_S, jti, url_hash: urlHash, payload_hash: payloadHash };
   const input = `${HEADER_B64}.${b64url(Buffer.from(JSON.stringify(claims)))}`;
   return `${input}.${b64url(createHmac('sha256', Buffer.from(signingKey, 'utf8')).update(input).digest())}`;
 }

@@ -18,8 +18,12 @@ export function sortedQueryString(params: Record<string, string>): string {
 }
 
 export function signMessageBirdLegacy(timestamp: string, query: Record<string, string>, body: Buffer | string, signingKey: string): string {
-  const bodyHash = createHash('sha256').update(body).digest();
-  const message = Buffer.concat([Buffer.from(`${timestamp}\n${sortedQueryString(query)}\n`, 'utf8'), bodyHash]);
+  return signMessageBirdLegacyHashed(timestamp, sortedQueryString(query), createHash('sha256').update(body).digest(), signingKey);
+}
+
+/** The same signature from the sorted query string and the body's raw SHA-256 digest (computed once per delivery). */
+export function signMessageBirdLegacyHashed(timestamp: string, sortedQuery: string, bodyHash: Buffer, signingKey: string): string {
+  const message = Buffer.concat([Buffer.from(`${timestamp}\n${sortedQuery}\n`, 'utf8'), bodyHash]);
   return createHmac('sha256', Buffer.from(signingKey, 'utf8')).update(message).digest('base64');
 }
 

@@ -392,6 +392,38 @@ describe('attemptDelivery', () => {
     expect(srv.received).toHaveLength(1);
   });
 
+  it('bounds the whole exchange by the timeout: a body that trickles in never outlives it', async () => {
+    srv = await startServer();
+    const drips: NodeJS.Timeout[] = [];
+    srv.handle = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      // A byte every 100 ms: never idle long enough for a per-chunk timeout, never done.
+      drips.push(setInterval(() => res.write('.'), 100));
+    };
+    const started = performance.now();
+    const r = await attemptDelivery(http, claimFor(`${srv.base}/trickle`), Date.now(), 400);
+    const took = performance.now() - started;
+    for (const d of drips) clearInterval(d);
+    expect(r).toMatchObject({ kind: 'unreachable', overloaded: true });
+    expect(r.kind === 'unreachable' && r.error).toMatch(/^timeout: /);
+    expect(took).toBeGreaterThanOrEqual(350);
+    expect(took).toBeLessThan(1_500);
+  });
+
+  it('counts the wait for a free connection against the timeout', async () => {
+    srv = await startServer();
+    srv.handle = () => undefined; // holds every connection
+    // The client keeps 4 connections to an origin: the fifth request waits in undici's queue.
+    const held = Array.from({ length: 4 }, () => attemptDelivery(http, claimFor(`${srv.base}/hold`), Date.now(), 1_000));
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    const queued = await attemptDelivery(http, claimFor(`${srv.base}/queued`), Date.now(), 300);
+    expect(queued).toMatchObject({ kind: 'unreachable', overloaded: true });
+    expect(performance.now() - started).toBeLessThan(800);
+    expect(srv.received.map((x) => x.url)).not.toContain('/queued');
+    await Promise.all(held);
+  });
+
   it('reports a refused connection as unreachable, not overloaded', async () => {
     const dead = await startServer();
     const url = `${dead.base}/h`;
