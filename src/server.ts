@@ -46,7 +46,7 @@ export async function startRoost(config: Config, opts: { clock?: Clock; log?: Lo
   const boot = await ensureDefaultWorkspace(store, clock, config);
   // One node owns an SQLite file: leases left by a previous (crashed) process are void.
   // PostgreSQL is shared by several nodes, whose leases simply expire.
-  if (store.engine === 'sqlite') await store.transaction((tx) => tx.releaseLeases());
+  if (store.engine === 'sqlite') await store.transaction((tx) => tx.releaseLeases(clock.now()));
   const metrics = createMetrics();
 
   let publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;

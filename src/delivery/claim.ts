@@ -37,6 +37,6 @@ export const claimDeliveries = procedure(import.meta.url, 'claimDeliveries', asy
       keep.push(c);
     } else surplus.push(c);
   }
-  if (surplus.length > 0) await tx.unclaimDeliveries(surplus.map((c) => c.delivery.id));
+  if (surplus.length > 0) await tx.unclaimDeliveries(surplus.map((c) => c.delivery.id), a.now);
   return keep;
 });

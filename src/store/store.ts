@@ -174,10 +174,15 @@ export interface Writes {
    * its webhook and conversation, `queued` otherwise. Returns the state given.
    */
   insertDelivery(d: NewDelivery): Promise<DeliveryState>;
-  /** Claims due pending deliveries of enabled webhooks (not in `skipWebhooks`), counting the attempt. */
+  /**
+   * Claims due pending deliveries of enabled webhooks (not in `skipWebhooks`), counting the
+   * attempt. A claimed delivery's next attempt is its lease's end: in flight it is not due
+   * (neither `nextDeliveryDue` nor the next claim sees it), and it is due again by itself
+   * if its attempt is never recorded.
+   */
   claimDeliveries(now: number, leaseMs: number, limit: number, skipWebhooks: WebhookId[]): Promise<ClaimedDelivery[]>;
-  /** Gives back claimed deliveries that were not attempted (lease and attempt count undone). */
-  unclaimDeliveries(ids: DeliveryId[]): Promise<void>;
+  /** Gives back claimed deliveries that were not attempted (lease and attempt count undone), due at `now`. */
+  unclaimDeliveries(ids: DeliveryId[], now: number): Promise<void>;
   recordAttempt(a: DeliveryAttempt): Promise<void>;
   /** Ends a delivery and makes the next queued delivery of its chain pending. */
   finishDelivery(id: DeliveryId, state: 'succeeded' | 'failed', statusCode: number | null, error: string | null, now: number): Promise<void>;
@@ -192,8 +197,8 @@ export interface Writes {
    * `expiresAt`; returns false, writing nothing, when it is already remembered.
    */
   rememberReplayKey(channelId: ChannelId, key: string, expiresAt: number, now: number): Promise<boolean>;
-  /** Drops every lease (single-node engines, at start: no other process can hold one). */
-  releaseLeases(): Promise<void>;
+  /** Drops every lease, the deliveries in flight due at `now` (single-node engines, at start: no other process can hold one). */
+  releaseLeases(now: number): Promise<void>;
 }
 
 export type NewDelivery = Omit<Delivery, 'state' | 'attempts' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'updatedAt'>;

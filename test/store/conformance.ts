@@ -1324,7 +1324,8 @@ export function runStoreConformance(
           const { d, event } = await enqueue(hook, conv.id, T + 10);
           const claimed = await claim(T + 100, 30_000);
           expect(claimed).toEqual([{
-            delivery: expect.objectContaining({ ...d, state: 'pending', attempts: 1, nextAttemptAt: T + 10 }),
+            // In flight, its next attempt is its lease's end (due again only if this one never reports).
+            delivery: expect.objectContaining({ ...d, state: 'pending', attempts: 1, nextAttemptAt: T + 100 + 30_000 }),
             url: hook.url,
             payload: event.payload,
             signingKey: ws.signingKey,
@@ -1359,6 +1360,30 @@ export function runStoreConformance(
           expect(again.map((c) => [c.delivery.id, c.delivery.attempts, c.lockedUntil])).toEqual([[d.id, 2, T + 61_001]]);
         });
 
+        it('leaves a delivery in flight out of what is due: the next due time is its lease end, until its attempt is recorded', async () => {
+          const { conv, hook } = await hooked();
+          const { d } = await enqueue(hook, conv.id, T + 1_000);
+          expect(await store.nextDeliveryDue()).toBe(T + 1_000);
+          expect(ids(await claim(T + 1_000, 30_000))).toEqual([d.id]);
+          // Nothing is due while it is in flight, so the dispatcher does not claim in vain.
+          expect(await store.nextDeliveryDue()).toBe(T + 31_000);
+          await write((tx) => tx.retryDelivery(d.id, T + 5_000, 503, 'endpoint answered 503', T + 1_200));
+          expect(await store.nextDeliveryDue()).toBe(T + 5_000);
+          expect(ids(await claim(T + 5_000, 30_000))).toEqual([d.id]);
+          await finish(d, 'succeeded', T + 5_100);
+          expect(await store.nextDeliveryDue()).toBeNull();
+        });
+
+        it('gives back a claimed delivery due at once, its attempt uncounted', async () => {
+          const { conv, hook } = await hooked();
+          const { d } = await enqueue(hook, conv.id, T + 1_000);
+          expect(ids(await claim(T + 2_000, 30_000))).toEqual([d.id]);
+          await write((tx) => tx.unclaimDeliveries([d.id], T + 2_000));
+          expect(await store.nextDeliveryDue()).toBe(T + 2_000);
+          expect(await read(d)).toMatchObject({ attempts: 0, nextAttemptAt: T + 2_000 });
+          expect((await claim(T + 2_001, 30_000)).map((c) => [c.delivery.id, c.delivery.attempts])).toEqual([[d.id, 1]]);
+        });
+
         it('claims at most `limit` deliveries, the earliest due first', async () => {
           const { ws, conv } = await hooked();
           const [h1, h2, h3] = [await newHook(ws.id), await newHook(ws.id), await newHook(ws.id)];
@@ -1385,6 +1410,9 @@ export function runStoreConformance(
           const { d } = await enqueue(hook, conv.id, T);
           expect(await claim(FAR - 1)).toEqual([]);
           expect(await stateOf(d)).toBe('pending');
+          // The drain cannot claim it: delete it so later tests see only what they write.
+          expect(await write((tx) => tx.deleteWebhook(hook.workspaceId, hook.id))).toBe(true);
+          expect(await read(d)).toBeUndefined();
         });
 
         it('skips the webhooks it is told to skip', async () => {
@@ -1637,8 +1665,10 @@ export function runStoreConformance(
           await write((tx) => tx.insertSendJob(job, ws.id, T));
           expect((await write((tx) => tx.claimSendJobs(T + 1, 3_600_000, 10_000))).map((j) => j.messageId)).toContain(job);
 
-          await write((tx) => tx.releaseLeases());
+          await write((tx) => tx.releaseLeases(T + 2));
 
+          // The delivery in flight when the process stopped is due at once.
+          expect(await store.nextDeliveryDue()).toBe(T + 2);
           const again = await claim(T + 2, 60_000);
           expect(again.map((c) => [c.delivery.id, c.delivery.attempts])).toEqual([[d.id, 2]]);
           const jobs = await write((tx) => tx.claimSendJobs(T + 2, 60_000, 10_000));

@@ -576,7 +576,7 @@ const W = {
             THEN 'queued' ELSE 'pending' END), $7, $7, $7)
     RETURNING state`),
   // The claim and what an attempt needs (payload, URL, signing key) in one round trip.
-  claimDeliveries: planned(`WITH claimed AS (UPDATE deliveries SET locked_until = $1, attempts = attempts + 1
+  claimDeliveries: planned(`WITH claimed AS (UPDATE deliveries SET locked_until = $1, next_attempt_at = $1, attempts = attempts + 1
     WHERE id IN (SELECT d.id FROM deliveries d
                  WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND d.locked_until <= $2
                    AND NOT (d.webhook_id = ANY($4::text[]))
@@ -587,7 +587,7 @@ const W = {
     RETURNING *)
     SELECT c.*, e.payload AS claim_payload, w.url AS claim_url, ws.signing_key AS claim_signing_key
     FROM claimed c JOIN events e ON e.id = c.event_id JOIN webhooks w ON w.id = c.webhook_id JOIN workspaces ws ON ws.id = c.workspace_id`),
-  unclaimDeliveries: stmt('unclaimDeliveries', 'UPDATE deliveries SET locked_until = 0, attempts = attempts - 1 WHERE id = ANY($1::text[])'),
+  unclaimDeliveries: stmt('unclaimDeliveries', 'UPDATE deliveries SET locked_until = 0, next_attempt_at = $2, attempts = attempts - 1 WHERE id = ANY($1::text[])'),
   insertAttempt: stmt('insertAttempt', `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, url, attempted_at, duration_ms,
     status_code, response_excerpt, error, trigger) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`),
   // The chain's lock found from one of its deliveries (the same key as chainLock), so
@@ -615,7 +615,8 @@ const W = {
     ON CONFLICT (channel_id, key) DO UPDATE SET expires_at = excluded.expires_at WHERE inbound_replay_keys.expires_at <= $4
     RETURNING 1`),
   pruneReplayKeys: stmt('pruneReplayKeys', 'DELETE FROM inbound_replay_keys WHERE expires_at <= $1'),
-  releaseDeliveryLeases: stmt('releaseDeliveryLeases', 'UPDATE deliveries SET locked_until = 0 WHERE locked_until > 0'),
+  releaseDeliveryLeases: stmt('releaseDeliveryLeases', `UPDATE deliveries SET locked_until = 0,
+    next_attempt_at = CASE WHEN state = 'pending' THEN $1 ELSE next_attempt_at END WHERE locked_until > 0`),
   releaseSendLeases: stmt('releaseSendLeases', 'UPDATE send_jobs SET locked_until = 0 WHERE locked_until > 0'),
 };
 
@@ -794,7 +795,7 @@ function transactional(
         lockedUntil: now + leaseMs,
       }));
     },
-    unclaimDeliveries: (ids: DeliveryId[]) => later(W.unclaimDeliveries(db, ids)),
+    unclaimDeliveries: (ids: DeliveryId[], now: number) => later(W.unclaimDeliveries(db, ids, now)),
     recordAttempt: (a: DeliveryAttempt) => later(records.insertAttempt.add(a)),
     finishDelivery: (id: DeliveryId, state, statusCode, error, now) => later(records.finish.add({ id, state, statusCode, error, now })),
     retryDelivery: (id, nextAt, statusCode, error, now) => later(W.retryDelivery(db, nextAt, statusCode, error, now, id)),
@@ -817,8 +818,8 @@ function transactional(
       if (++replayWrites % 1000 === 0) await W.pruneReplayKeys(db, now);
       return rows.length === 1;
     },
-    async releaseLeases() {
-      await W.releaseDeliveryLeases(db);
+    async releaseLeases(now: number) {
+      await W.releaseDeliveryLeases(db, now);
       await W.releaseSendLeases(db);
     },
   };

@@ -537,11 +537,11 @@ export class SqliteStore implements Store {
     },
     claimDeliveries: async (now: number, leaseMs: number, limit: number, skipWebhooks: WebhookId[]) => {
       const skip = skipWebhooks.length > 0 ? `AND d.webhook_id NOT IN (${skipWebhooks.map(() => '?').join(',')})` : '';
-      const rows = this.#cached(`UPDATE deliveries SET locked_until = ?, attempts = attempts + 1
+      const rows = this.#cached(`UPDATE deliveries SET locked_until = ?, next_attempt_at = ?, attempts = attempts + 1
         WHERE id IN (SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                      WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ? AND w.status = 'enabled' ${skip}
                      ORDER BY d.next_attempt_at LIMIT ?)
-        RETURNING *`).all(now + leaseMs, now, now, ...skipWebhooks, limit);
+        RETURNING *`).all(now + leaseMs, now + leaseMs, now, now, ...skipWebhooks, limit);
       return rows.flatMap((row): ClaimedDelivery[] => {
         const delivery = toDelivery(row);
         const info = this.#s.claimInfo.get(delivery.id) as { payload: string; url: string; signing_key: string } | undefined;
@@ -549,8 +549,8 @@ export class SqliteStore implements Store {
         return [{ delivery, url: info.url, payload: info.payload, signingKey: info.signing_key, lockedUntil: now + leaseMs }];
       });
     },
-    unclaimDeliveries: async (ids: DeliveryId[]) => {
-      for (const id of ids) this.#s.unclaimDelivery.run(id);
+    unclaimDeliveries: async (ids: DeliveryId[], now: number) => {
+      for (const id of ids) this.#s.unclaimDelivery.run(now, id);
     },
     recordAttempt: async (a: DeliveryAttempt) => {
       this.#s.insertAttempt.run({
@@ -582,8 +582,8 @@ export class SqliteStore implements Store {
       if (++this.#replayWrites % 1000 === 0) this.#s.pruneReplayKeys.run(now); // keep the table small
       return true;
     },
-    releaseLeases: async () => {
-      this.#s.releaseDeliveryLeases.run();
+    releaseLeases: async (now: number) => {
+      this.#s.releaseDeliveryLeases.run(now);
       this.#s.releaseSendLeases.run();
     },
   };
@@ -763,7 +763,7 @@ function prepare(db: Database.Database) {
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     claimInfo: p(`SELECT e.payload, w.url, ws.signing_key FROM deliveries d JOIN events e ON e.id = d.event_id
                   JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id WHERE d.id = ?`),
-    unclaimDelivery: p('UPDATE deliveries SET locked_until = 0, attempts = attempts - 1 WHERE id = ?'),
+    unclaimDelivery: p('UPDATE deliveries SET locked_until = 0, next_attempt_at = ?, attempts = attempts - 1 WHERE id = ?'),
     insertAttempt: p(`INSERT INTO delivery_attempts (id, delivery_id, webhook_id, url, attempted_at, duration_ms, status_code,
                       response_excerpt, error, trigger)
                       VALUES (@id, @delivery_id, @webhook_id, @url, @attempted_at, @duration_ms, @status_code,
@@ -785,7 +785,9 @@ function prepare(db: Database.Database) {
     upsertReplayKey: p(`INSERT INTO inbound_replay_keys (channel_id, key, expires_at) VALUES (?, ?, ?)
                         ON CONFLICT (channel_id, key) DO UPDATE SET expires_at = excluded.expires_at`),
     pruneReplayKeys: p('DELETE FROM inbound_replay_keys WHERE expires_at <= ?'),
-    releaseDeliveryLeases: p('UPDATE deliveries SET locked_until = 0 WHERE locked_until > 0'),
+    // A lease held when the process stopped: its attempt never reported, so it is due now.
+    releaseDeliveryLeases: p(`UPDATE deliveries SET locked_until = 0, next_attempt_at = CASE WHEN state = 'pending' THEN ? ELSE next_attempt_at END
+                              WHERE locked_until > 0`),
     releaseSendLeases: p('UPDATE send_jobs SET locked_until = 0 WHERE locked_until > 0'),
     listDeliveries: p('SELECT * FROM deliveries WHERE webhook_id = ? AND workspace_id = ? ORDER BY id DESC LIMIT ? OFFSET ?'),
     countDeliveries: p('SELECT count(*) AS n FROM deliveries WHERE webhook_id = ? AND workspace_id = ?'),
