@@ -23,6 +23,11 @@ import {
   toWebhook, toWorkspace, webhookParams,
 } from '../rows.js';
 
+/** A due delivery's row with what its attempt needs (events and workspaces left-joined). */
+type ClaimRow = {
+  id: DeliveryId; attempts: number; claim_payload: string | null; claim_url: string; claim_signing_key: string | null;
+} & Record<string, unknown>;
+
 /** Most callbacks one group commit takes; bounds the latency a large batch adds. */
 const MAX_BATCH = 512;
 
@@ -536,17 +541,22 @@ export class SqliteStore implements Store {
       return state;
     },
     claimDeliveries: async (now: number, leaseMs: number, limit: number, skipWebhooks: WebhookId[]) => {
+      // A SELECT of the due rows with what an attempt needs, then an UPDATE of each by id:
+      // about half the cost of one UPDATE … WHERE id IN (subquery) RETURNING * (which
+      // builds ephemeral tables for the subquery and the returned rows) plus a lookup per
+      // row. Atomic all the same: the writer runs it inside its transaction.
       const skip = skipWebhooks.length > 0 ? `AND d.webhook_id NOT IN (${skipWebhooks.map(() => '?').join(',')})` : '';
-      const rows = this.#cached(`UPDATE deliveries SET locked_until = ?, next_attempt_at = ?, attempts = attempts + 1
-        WHERE id IN (SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-                     WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ? AND w.status = 'enabled' ${skip}
-                     ORDER BY d.next_attempt_at LIMIT ?)
-        RETURNING *`).all(now + leaseMs, now + leaseMs, now, now, ...skipWebhooks, limit);
+      const rows = this.#cached(`SELECT d.*, e.payload AS claim_payload, w.url AS claim_url, ws.signing_key AS claim_signing_key
+        FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+        LEFT JOIN events e ON e.id = d.event_id LEFT JOIN workspaces ws ON ws.id = d.workspace_id
+        WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ? AND w.status = 'enabled' ${skip}
+        ORDER BY d.next_attempt_at LIMIT ?`).all(now, now, ...skipWebhooks, limit) as ClaimRow[];
+      const lockedUntil = now + leaseMs;
       return rows.flatMap((row): ClaimedDelivery[] => {
-        const delivery = toDelivery(row);
-        const info = this.#s.claimInfo.get(delivery.id) as { payload: string; url: string; signing_key: string } | undefined;
-        if (!info) return [];
-        return [{ delivery, url: info.url, payload: info.payload, signingKey: info.signing_key, lockedUntil: now + leaseMs }];
+        this.#s.claimDelivery.run(lockedUntil, lockedUntil, row.id);
+        if (row.claim_payload === null || row.claim_signing_key === null) return [];
+        const delivery = { ...toDelivery(row), attempts: row.attempts + 1, nextAttemptAt: lockedUntil };
+        return [{ delivery, url: row.claim_url, payload: row.claim_payload, signingKey: row.claim_signing_key, lockedUntil }];
       });
     },
     unclaimDeliveries: async (ids: DeliveryId[], now: number) => {
@@ -761,8 +771,8 @@ function prepare(db: Database.Database) {
     insertDelivery: p(`INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event_type, conversation_id, state,
                        next_attempt_at, created_at, updated_at)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    claimInfo: p(`SELECT e.payload, w.url, ws.signing_key FROM deliveries d JOIN events e ON e.id = d.event_id
-                  JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id WHERE d.id = ?`),
+    // Lease, next attempt at the lease's end, attempt counted (see Writes.claimDeliveries).
+    claimDelivery: p('UPDATE deliveries SET locked_until = ?, next_attempt_at = ?, attempts = attempts + 1 WHERE id = ?'),
     unclaimDelivery: p('UPDATE deliveries SET locked_until = 0, next_attempt_at = ?, attempts = attempts - 1 WHERE id = ?'),
     insertAttempt: p(`INSERT INTO delivery_attempts (id, delivery_id, webhook_id, url, attempted_at, duration_ms, status_code,
                       response_excerpt, error, trigger)
