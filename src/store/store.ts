@@ -154,7 +154,10 @@ export interface Writes {
   updateMessageStatus(id: MessageId, status: MessageStatus, error: MessageError | null, providerMessageId: string | null, at: number): Promise<void>;
 
   insertSendJob(messageId: MessageId, ws: WorkspaceId, runAt: number): Promise<void>;
-  /** Claims up to `limit` due jobs for `leaseMs`, counting the attempt at claim time. */
+  /**
+   * Claims up to `limit` due jobs for `leaseMs`, counting the attempt at claim time. A
+   * claimed job runs next at its lease's end: in flight it is not due (`nextSendJobDue`).
+   */
   claimSendJobs(now: number, leaseMs: number, limit: number): Promise<SendJob[]>;
   deleteSendJob(messageId: MessageId): Promise<void>;
   rescheduleSendJob(messageId: MessageId, runAt: number, lastError: string): Promise<void>;
@@ -197,7 +200,7 @@ export interface Writes {
    * `expiresAt`; returns false, writing nothing, when it is already remembered.
    */
   rememberReplayKey(channelId: ChannelId, key: string, expiresAt: number, now: number): Promise<boolean>;
-  /** Drops every lease, the deliveries in flight due at `now` (single-node engines, at start: no other process can hold one). */
+  /** Drops every lease, what was in flight due at `now` (single-node engines, at start: no other process can hold one). */
   releaseLeases(now: number): Promise<void>;
 }
 

@@ -804,6 +804,20 @@ export function runStoreConformance(
         expect(await claim(1_000, 30_000)).toEqual([{ messageId: id, workspaceId: w.id, attempts: 1, lockedUntil: 31_000 }]);
       });
 
+      it('leaves a job in flight out of what is due: it runs next at its lease end, unless rescheduled or deleted', async () => {
+        const w = await newWorkspace();
+        const id = await job(w.id, 1_000);
+        expect(await store.nextSendJobDue()).toBe(1_000);
+        await claim(1_000, 30_000);
+        // Nothing is due while it is in flight, so the send worker does not claim in vain.
+        expect(await store.nextSendJobDue()).toBe(31_000);
+        await write((tx) => tx.rescheduleSendJob(id, 5_000, 'HTTP 503'));
+        expect(await store.nextSendJobDue()).toBe(5_000);
+        await claim(5_000, 30_000);
+        await write((tx) => tx.deleteSendJob(id));
+        expect(await store.nextSendJobDue()).toBeNull();
+      });
+
       it('does not claim a job before its run time', async () => {
         const w = await newWorkspace();
         const id = await job(w.id, 1_000);
@@ -1672,7 +1686,7 @@ export function runStoreConformance(
           const again = await claim(T + 2, 60_000);
           expect(again.map((c) => [c.delivery.id, c.delivery.attempts])).toEqual([[d.id, 2]]);
           const jobs = await write((tx) => tx.claimSendJobs(T + 2, 60_000, 10_000));
-          expect(jobs.find((j) => j.messageId === job)).toMatchObject({ attempts: 2 });
+          expect(jobs.find((j) => j.messageId === job)).toMatchObject({ attempts: 2, lockedUntil: T + 2 + 60_000 });
           await write((tx) => tx.deleteSendJob(job));
         });
       });

@@ -551,7 +551,8 @@ const W = {
   updateMessageStatus: stmt('updateMessageStatus', `UPDATE messages SET status = $1, error = $2,
     provider_message_id = coalesce(provider_message_id, $3), updated_at = $4 WHERE id = $5`),
   insertSendJob: stmt('insertSendJob', 'INSERT INTO send_jobs (message_id, workspace_id, run_at) VALUES ($1, $2, $3)'),
-  claimSendJobs: stmt('claimSendJobs', `UPDATE send_jobs SET locked_until = $1, attempts = attempts + 1
+  // In flight a job is due at its lease's end, like a delivery (see Writes.claimDeliveries).
+  claimSendJobs: stmt('claimSendJobs', `UPDATE send_jobs SET locked_until = $1, run_at = $1, attempts = attempts + 1
     WHERE message_id IN (SELECT message_id FROM send_jobs WHERE run_at <= $2 AND locked_until <= $2
                          ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
     RETURNING message_id, workspace_id, attempts, locked_until`),
@@ -617,7 +618,7 @@ const W = {
   pruneReplayKeys: stmt('pruneReplayKeys', 'DELETE FROM inbound_replay_keys WHERE expires_at <= $1'),
   releaseDeliveryLeases: stmt('releaseDeliveryLeases', `UPDATE deliveries SET locked_until = 0,
     next_attempt_at = CASE WHEN state = 'pending' THEN $1 ELSE next_attempt_at END WHERE locked_until > 0`),
-  releaseSendLeases: stmt('releaseSendLeases', 'UPDATE send_jobs SET locked_until = 0 WHERE locked_until > 0'),
+  releaseSendLeases: stmt('releaseSendLeases', 'UPDATE send_jobs SET locked_until = 0, run_at = $1 WHERE locked_until > 0'),
 };
 
 const channelArgs = (c: Channel) => [
@@ -820,7 +821,7 @@ function transactional(
     },
     async releaseLeases(now: number) {
       await W.releaseDeliveryLeases(db, now);
-      await W.releaseSendLeases(db);
+      await W.releaseSendLeases(db, now);
     },
   };
   // Inside a batch, lookups made in the same turn share one statement (lookup-batch.ts).

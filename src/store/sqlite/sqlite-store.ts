@@ -505,7 +505,7 @@ export class SqliteStore implements Store {
       this.#s.insertSendJob.run(messageId, ws, runAt);
     },
     claimSendJobs: async (now: number, leaseMs: number, limit: number) =>
-      (this.#s.claimSendJobs.all(now + leaseMs, now, now, limit) as Array<Record<string, unknown>>).map((r): SendJob => ({
+      (this.#s.claimSendJobs.all(now + leaseMs, now + leaseMs, now, now, limit) as Array<Record<string, unknown>>).map((r): SendJob => ({
         messageId: r.message_id as MessageId,
         workspaceId: r.workspace_id as WorkspaceId,
         attempts: r.attempts as number,
@@ -594,7 +594,7 @@ export class SqliteStore implements Store {
     },
     releaseLeases: async (now: number) => {
       this.#s.releaseDeliveryLeases.run(now);
-      this.#s.releaseSendLeases.run();
+      this.#s.releaseSendLeases.run(now);
     },
   };
 
@@ -741,7 +741,8 @@ function prepare(db: Database.Database) {
                             updated_at = ? WHERE id = ?`),
 
     insertSendJob: p('INSERT INTO send_jobs (message_id, workspace_id, run_at) VALUES (?, ?, ?)'),
-    claimSendJobs: p(`UPDATE send_jobs SET locked_until = ?, attempts = attempts + 1
+    // In flight a job is due at its lease's end, like a delivery (see Writes.claimDeliveries).
+    claimSendJobs: p(`UPDATE send_jobs SET locked_until = ?, run_at = ?, attempts = attempts + 1
                       WHERE message_id IN (SELECT message_id FROM send_jobs WHERE run_at <= ? AND locked_until <= ?
                                            ORDER BY run_at LIMIT ?)
                       RETURNING message_id, workspace_id, attempts, locked_until`),
@@ -798,7 +799,7 @@ function prepare(db: Database.Database) {
     // A lease held when the process stopped: its attempt never reported, so it is due now.
     releaseDeliveryLeases: p(`UPDATE deliveries SET locked_until = 0, next_attempt_at = CASE WHEN state = 'pending' THEN ? ELSE next_attempt_at END
                               WHERE locked_until > 0`),
-    releaseSendLeases: p('UPDATE send_jobs SET locked_until = 0 WHERE locked_until > 0'),
+    releaseSendLeases: p('UPDATE send_jobs SET locked_until = 0, run_at = ? WHERE locked_until > 0'),
     listDeliveries: p('SELECT * FROM deliveries WHERE webhook_id = ? AND workspace_id = ? ORDER BY id DESC LIMIT ? OFFSET ?'),
     countDeliveries: p('SELECT count(*) AS n FROM deliveries WHERE webhook_id = ? AND workspace_id = ?'),
     listDeliveriesByState: p('SELECT * FROM deliveries WHERE webhook_id = ? AND workspace_id = ? AND state = ? ORDER BY id DESC LIMIT ? OFFSET ?'),
