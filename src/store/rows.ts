@@ -7,6 +7,14 @@ import type {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Row = any;
 
+/**
+ * The next attempt of a pending delivery whose webhook is disabled: parked past any
+ * claim's reach and out of `nextDeliveryDue`, so a disabled webhook's backlog is never
+ * walked by the claims of the others (it sorts first in the due index otherwise). The
+ * largest time a Date holds, so it can never be a real schedule.
+ */
+export const PARKED_AT = 8_640_000_000_000_000;
+
 const json = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
 
 export const toWorkspace = (r: Row): Workspace => ({
@@ -159,7 +167,7 @@ export const toDelivery = (r: Row): Delivery => ({
   conversationId: r.conversation_id,
   state: r.state,
   attempts: r.attempts,
-  nextAttemptAt: r.state === 'pending' || r.state === 'queued' ? r.next_attempt_at : null,
+  nextAttemptAt: (r.state === 'pending' || r.state === 'queued') && Number(r.next_attempt_at) < PARKED_AT ? r.next_attempt_at : null,
   lastStatusCode: r.last_status_code,
   lastError: r.last_error,
   createdAt: r.created_at,

@@ -163,6 +163,11 @@ export interface Writes {
   rescheduleSendJob(messageId: MessageId, runAt: number, lastError: string): Promise<void>;
 
   insertWebhook(w: Webhook): Promise<void>;
+  /**
+   * Updates a webhook. Disabled, its pending deliveries are parked (no next attempt, out of
+   * `nextDeliveryDue` and of every claim's walk); enabled, the parked ones are due at its
+   * `updatedAt`.
+   */
   updateWebhook(w: Webhook): Promise<void>;
   deleteWebhook(ws: WorkspaceId, id: WebhookId): Promise<boolean>;
 
@@ -191,7 +196,10 @@ export interface Writes {
   finishDelivery(id: DeliveryId, state: 'succeeded' | 'failed', statusCode: number | null, error: string | null, now: number): Promise<void>;
   retryDelivery(id: DeliveryId, nextAttemptAt: number, statusCode: number | null, error: string | null, now: number): Promise<void>;
   setWebhookHealth(id: WebhookId, firstFailureAt: number | null): Promise<void>;
-  /** Disables an enabled webhook; false when it was not enabled (another attempt got there first). */
+  /**
+   * Disables an enabled webhook and parks its pending deliveries (see `updateWebhook`);
+   * false when it was not enabled (another attempt got there first).
+   */
   disableWebhook(id: WebhookId, reason: string, now: number): Promise<boolean>;
   /** Re-queues the webhook's failed deliveries created at or after `since`; returns how many. */
   recoverDeliveries(ws: WorkspaceId, webhookId: WebhookId, since: number, now: number): Promise<number>;

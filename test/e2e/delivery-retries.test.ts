@@ -205,6 +205,27 @@ describe('webhook delivery: retries, ordering and the delivery log (end to end)'
       expect(enabled.json.disabledReason).toBeUndefined();
     });
 
+    it('a disabled webhook keeps its pending deliveries with no next attempt; enabled again, they go out at once', async () => {
+      const path = '/paused';
+      let n = 0;
+      route(path, () => (n++ === 0 ? { status: 503, headers: { 'retry-after': '3600' }, body: 'later' } : { status: 200 }));
+      const hook = await hookAt(path);
+      await sayOn(sandbox, phone(), 'pause me');
+      const [waiting] = await waitForDeliveries(api, hook.id, (ds) => ds.length === 1 && ds[0].lastStatusCode === 503, 5_000, 'retry an hour out');
+      expect(waiting).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(Date.parse(waiting.nextAttemptDatetime) - Date.now()).toBeGreaterThan(3_000_000);
+
+      expect((await api('PATCH', `/v1/webhooks/${hook.id}`, { status: 'disabled' })).json.status).toBe('disabled');
+      const [parked] = await deliveriesOf(api, hook.id);
+      expect(parked).toMatchObject({ status: 'pending', attempts: 1, nextAttemptDatetime: null });
+
+      // Enabled again: attempted now, not an hour after the 503.
+      expect((await api('PATCH', `/v1/webhooks/${hook.id}`, { status: 'enabled' })).json.status).toBe('enabled');
+      const [done] = await waitForDeliveries(api, hook.id, (ds) => ds.length === 1 && isFinished(ds[0]), 3_000, 'resumed at once');
+      expect(done).toMatchObject({ status: 'succeeded', attempts: 2, nextAttemptDatetime: null });
+      expect(receiver.requests.filter(to(path))).toHaveLength(2);
+    });
+
     it('410 answers to several deliveries in flight at once disable the webhook once (and count once)', async () => {
       const goneCount = async () => {
         const metrics = await (await fetch(`${roost.url}/metrics`)).text();

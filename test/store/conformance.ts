@@ -1419,6 +1419,26 @@ export function runStoreConformance(
           expect(ids(await claim(T + 10))).toEqual([d.id]);
         });
 
+        it('parks a disabled webhook\'s pending deliveries out of what is due until it is enabled, then makes them due at once', async () => {
+          const { ch, conv, hook } = await hooked();
+          const other = await anotherConversation(hook.workspaceId, ch.id);
+          const a = await enqueue(hook, conv.id, T + 5);
+          const b = await enqueue(hook, other.id, T + 50_000); // a retry far off
+          expect(await store.nextDeliveryDue()).toBe(T + 5);
+          expect(await write((tx) => tx.disableWebhook(hook.id, 'failing', T + 10))).toBe(true);
+          // Nothing is due: the claims of other webhooks never walk these rows.
+          expect(await store.nextDeliveryDue()).toBeNull();
+          expect(await read(a.d)).toMatchObject({ state: 'pending', nextAttemptAt: null });
+          expect(await read(b.d)).toMatchObject({ state: 'pending', nextAttemptAt: null });
+          // Edits while disabled keep them parked.
+          await write((tx) => tx.updateWebhook({ ...hook, url: 'https://customer.example/other', status: 'disabled', updatedAt: T + 20 }));
+          expect(await store.nextDeliveryDue()).toBeNull();
+          // Enabled again: both due when it was enabled, the far-off retry included.
+          await write((tx) => tx.updateWebhook({ ...hook, status: 'enabled', updatedAt: T + 30 }));
+          expect(await store.nextDeliveryDue()).toBe(T + 30);
+          expect((await claim(T + 30)).map((c) => c.delivery.id).sort()).toEqual([a.d.id, b.d.id].sort());
+        });
+
         it('never claims for a webhook created disabled', async () => {
           const { conv, hook } = await hooked({ status: 'disabled' });
           const { d } = await enqueue(hook, conv.id, T);

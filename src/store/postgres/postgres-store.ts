@@ -7,7 +7,7 @@ import type {
 } from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
 import {
-  conversationParams, messageParams, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
+  conversationParams, messageParams, PARKED_AT, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
   toWebhook, toWorkspace, webhookParams,
 } from '../rows.js';
 import type {
@@ -422,7 +422,7 @@ const S = {
   getDelivery: stmt('getDelivery', 'SELECT * FROM deliveries WHERE id = $1 AND webhook_id = $2 AND workspace_id = $3'),
   listAttempts: stmt('listAttempts', 'SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id'),
   getEvent: stmt('getEvent', 'SELECT * FROM events WHERE id = $1 AND workspace_id = $2'),
-  nextDeliveryDue: stmt('nextDeliveryDue', `SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'`),
+  nextDeliveryDue: stmt('nextDeliveryDue', `SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending' AND next_attempt_at < ${PARKED_AT}`),
   nextSendJobDue: stmt('nextSendJobDue', 'SELECT min(run_at) AS t FROM send_jobs'),
   countEvents: stmt('countEvents', 'SELECT count(*)::int AS n FROM events WHERE workspace_id = $1'),
   listEvents: stmt('listEvents', 'SELECT * FROM events WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3'),
@@ -610,6 +610,10 @@ const W = {
   setWebhookHealth: stmt('setWebhookHealth', 'UPDATE webhooks SET first_failure_at = $1 WHERE id = $2'),
   disableWebhook: stmt('disableWebhook', `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2
     WHERE id = $3 AND status = 'enabled' RETURNING id`),
+  // A disabled webhook's pending deliveries are parked (PARKED_AT); enabled, due at once.
+  parkDeliveries: stmt('parkDeliveries', `UPDATE deliveries SET next_attempt_at = $1 WHERE webhook_id = $2 AND state = 'pending'`),
+  unparkDeliveries: stmt('unparkDeliveries', `UPDATE deliveries SET next_attempt_at = $1
+    WHERE webhook_id = $2 AND state = 'pending' AND next_attempt_at >= $3`),
   failedChains: stmt('failedChains', `SELECT DISTINCT conversation_id FROM deliveries
     WHERE workspace_id = $1 AND webhook_id = $2 AND state = 'failed' AND created_at >= $3 ORDER BY conversation_id`),
   rememberReplayKey: stmt('rememberReplayKey', `INSERT INTO inbound_replay_keys (channel_id, key, expires_at) VALUES ($1, $2, $3)
@@ -777,7 +781,11 @@ function transactional(
     deleteSendJob: (messageId) => later(W.deleteSendJob(db, messageId)),
     rescheduleSendJob: (messageId, runAt, lastError) => later(W.rescheduleSendJob(db, runAt, lastError, messageId)),
     insertWebhook: async (w) => void (await W.insertWebhook(db, ...webhookArgs(w))),
-    updateWebhook: async (w) => void (await W.updateWebhook(db, ...webhookArgs(w))),
+    async updateWebhook(w) {
+      await W.updateWebhook(db, ...webhookArgs(w));
+      if (w.status === 'disabled') await W.parkDeliveries(db, PARKED_AT, w.id);
+      else await W.unparkDeliveries(db, w.updatedAt ?? w.createdAt, w.id, PARKED_AT);
+    },
     async deleteWebhook(ws: WorkspaceId, id: WebhookId) {
       const res = await db.query({ name: 'deleteWebhookCount', text: 'DELETE FROM webhooks WHERE id = $1 AND workspace_id = $2', values: [id, ws] });
       if (res.rowCount !== 1) return false;
@@ -801,7 +809,11 @@ function transactional(
     finishDelivery: (id: DeliveryId, state, statusCode, error, now) => later(records.finish.add({ id, state, statusCode, error, now })),
     retryDelivery: (id, nextAt, statusCode, error, now) => later(W.retryDelivery(db, nextAt, statusCode, error, now, id)),
     setWebhookHealth: (id, firstFailureAt) => later(W.setWebhookHealth(db, firstFailureAt, id)),
-    disableWebhook: async (id, reason, now) => (await W.disableWebhook(db, reason, now, id)).length === 1,
+    async disableWebhook(id, reason, now) {
+      if ((await W.disableWebhook(db, reason, now, id)).length !== 1) return false;
+      await W.parkDeliveries(db, PARKED_AT, id);
+      return true;
+    },
     async recoverDeliveries(ws, webhookId, since, now) {
       const chains = await W.failedChains(db, ws, webhookId, since);
       for (const c of chains) void later(W.chainLock(db, webhookId, c.conversation_id));

@@ -19,7 +19,7 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 import { WalSync } from './wal-sync.js';
 import type { SyncFn } from './wal-sync.js';
 import {
-  conversationParams, messageParams, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
+  conversationParams, messageParams, PARKED_AT, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
   toWebhook, toWorkspace, webhookParams,
 } from '../rows.js';
 
@@ -522,6 +522,9 @@ export class SqliteStore implements Store {
     },
     updateWebhook: async (w: Webhook) => {
       this.#s.updateWebhook.run(webhookParams(w));
+      // Disabled, its pending deliveries are parked; enabled, the parked ones are due now.
+      if (w.status === 'disabled') this.#s.parkDeliveries.run(PARKED_AT, w.id);
+      else this.#s.unparkDeliveries.run(w.updatedAt ?? w.createdAt, w.id, PARKED_AT);
     },
     deleteWebhook: async (ws: WorkspaceId, id: WebhookId) => {
       if (this.#s.deleteWebhook.run(id, ws).changes !== 1) return false;
@@ -578,7 +581,11 @@ export class SqliteStore implements Store {
     setWebhookHealth: async (id: WebhookId, firstFailureAt: number | null) => {
       this.#s.setWebhookHealth.run(firstFailureAt, id);
     },
-    disableWebhook: async (id: WebhookId, reason: string, now: number) => this.#s.disableWebhook.run(reason, now, id).changes === 1,
+    disableWebhook: async (id: WebhookId, reason: string, now: number) => {
+      if (this.#s.disableWebhook.run(reason, now, id).changes !== 1) return false;
+      this.#s.parkDeliveries.run(PARKED_AT, id);
+      return true;
+    },
     recoverDeliveries: async (ws: WorkspaceId, webhookId: WebhookId, since: number, now: number) => {
       const chains = this.#s.failedChains.all(ws, webhookId, since) as Array<{ conversation_id: string }>;
       const n = this.#s.recoverDeliveries.run(now, now, ws, webhookId, since).changes;
@@ -767,6 +774,8 @@ function prepare(db: Database.Database) {
     matchingWebhooks: p(`SELECT * FROM webhooks WHERE workspace_id = ? AND status = 'enabled' AND (channel_id IS NULL OR channel_id = ?)`),
     setWebhookHealth: p('UPDATE webhooks SET first_failure_at = ? WHERE id = ?'),
     disableWebhook: p(`UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 'enabled'`),
+    parkDeliveries: p(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending'`),
+    unparkDeliveries: p(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at >= ?`),
 
     chainOpen: p(`SELECT 1 FROM deliveries WHERE webhook_id = ? AND conversation_id = ? AND state IN ('queued','pending') LIMIT 1`),
     insertDelivery: p(`INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event_type, conversation_id, state,
@@ -811,7 +820,7 @@ function prepare(db: Database.Database) {
     insertEvent: p(`INSERT INTO events (id, workspace_id, type, channel_id, conversation_id, payload, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)`),
     countEvents: p('SELECT count(*) AS n FROM events WHERE workspace_id = ?'),
-    nextDeliveryDue: p(`SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'`),
+    nextDeliveryDue: p(`SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending' AND next_attempt_at < ${PARKED_AT}`),
     nextSendJobDue: p('SELECT min(run_at) AS t FROM send_jobs'),
     listEvents: p('SELECT * FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?'),
   };

@@ -32,6 +32,8 @@ export function webhookRoutes(deps: AppDeps) {
 
     app.patch<P>('/webhooks/:id', async (req) => {
       const webhook = await updateWebhook(mdeps, req.caller.workspace, pathId(req.params.id, 'webhook'), attributesOf(req));
+      // Enabled again, its parked deliveries are due now: wake the dispatcher.
+      if (webhook.status === 'enabled') deps.onEventsCommitted();
       return webhookV1(webhook);
     });
 
