@@ -1641,6 +1641,19 @@ export function runStoreConformance(
           expect(await write((tx) => tx.recoverDeliveries(ws.id, hook.id, SINCE, NOW + 2))).toBe(0);
         });
 
+        it('parks what it recovers for a disabled webhook until the webhook is enabled', async () => {
+          const { ws, conv, hook } = await hooked();
+          const a = await enqueue(hook, conv.id, T + 100);
+          await finish(a.d, 'failed', T + 101, 500);
+          expect(await write((tx) => tx.disableWebhook(hook.id, 'failing', T + 102))).toBe(true);
+          expect(await write((tx) => tx.recoverDeliveries(ws.id, hook.id, T, T + 200))).toBe(1);
+          expect(await read(a.d)).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: null });
+          expect(await store.nextDeliveryDue()).toBeNull();
+          await write((tx) => tx.updateWebhook({ ...hook, status: 'enabled', updatedAt: T + 300 }));
+          expect(await read(a.d)).toMatchObject({ state: 'pending', nextAttemptAt: T + 300 });
+          expect(ids(await claim(T + 300))).toEqual([a.d.id]);
+        });
+
         it('keeps one pending delivery per chain when the chain already has one', async () => {
           const { conv, hook, ws } = await hooked();
           const a1 = await enqueue(hook, conv.id, T + 1);

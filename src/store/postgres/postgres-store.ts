@@ -612,6 +612,8 @@ const W = {
     WHERE id = $3 AND status = 'enabled' RETURNING id`),
   // A disabled webhook's pending deliveries are parked (PARKED_AT); enabled, due at once.
   parkDeliveries: stmt('parkDeliveries', `UPDATE deliveries SET next_attempt_at = $1 WHERE webhook_id = $2 AND state = 'pending'`),
+  parkIfDisabled: stmt('parkIfDisabled', `UPDATE deliveries SET next_attempt_at = $1 WHERE webhook_id = $2 AND state = 'pending'
+    AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND status = 'disabled')`),
   unparkDeliveries: stmt('unparkDeliveries', `UPDATE deliveries SET next_attempt_at = $1
     WHERE webhook_id = $2 AND state = 'pending' AND next_attempt_at >= $3`),
   failedChains: stmt('failedChains', `SELECT DISTINCT conversation_id FROM deliveries
@@ -824,6 +826,8 @@ function transactional(
         values: [now, ws, webhookId, since],
       });
       for (const c of chains) void promote(webhookId, c.conversation_id, now);
+      // Recovered while disabled: parked until enabled (sent after the promotions, in order).
+      await W.parkIfDisabled(db, PARKED_AT, webhookId);
       return res.rowCount ?? 0;
     },
     async rememberReplayKey(channelId: ChannelId, key: string, expiresAt: number, now: number) {

@@ -590,6 +590,7 @@ export class SqliteStore implements Store {
       const chains = this.#s.failedChains.all(ws, webhookId, since) as Array<{ conversation_id: string }>;
       const n = this.#s.recoverDeliveries.run(now, now, ws, webhookId, since).changes;
       for (const c of chains) this.#promote(webhookId, c.conversation_id, now);
+      this.#s.parkIfDisabled.run(PARKED_AT, webhookId, webhookId); // recovered while disabled: parked until enabled
       return n;
     },
     rememberReplayKey: async (channelId: ChannelId, key: string, expiresAt: number, now: number) => {
@@ -775,6 +776,8 @@ function prepare(db: Database.Database) {
     setWebhookHealth: p('UPDATE webhooks SET first_failure_at = ? WHERE id = ?'),
     disableWebhook: p(`UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 'enabled'`),
     parkDeliveries: p(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending'`),
+    parkIfDisabled: p(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending'
+                       AND EXISTS (SELECT 1 FROM webhooks WHERE id = ? AND status = 'disabled')`),
     unparkDeliveries: p(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at >= ?`),
 
     chainOpen: p(`SELECT 1 FROM deliveries WHERE webhook_id = ? AND conversation_id = ? AND state IN ('queued','pending') LIMIT 1`),
