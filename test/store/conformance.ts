@@ -1724,6 +1724,18 @@ export function runStoreConformance(
         });
       });
 
+      describe('parked leases', () => {
+        it('keeps a delivery parked when its lease is released (in flight when its webhook was disabled)', async () => {
+          const { conv, hook } = await hooked();
+          const { d } = await enqueue(hook, conv.id, T);
+          expect(ids(await claim(T + 1, 3_600_000))).toEqual([d.id]);
+          expect(await write((tx) => tx.disableWebhook(hook.id, 'failing', T + 2))).toBe(true);
+          await write((tx) => tx.releaseLeases(T + 3));
+          expect(await read(d)).toMatchObject({ state: 'pending', nextAttemptAt: null });
+          expect(await store.nextDeliveryDue()).toBeNull();
+        });
+      });
+
       describe('listing', () => {
         it('lists deliveries of a webhook newest first, in pages, with a total and a state filter', async () => {
           const { ws, ch, conv, hook } = await hooked();

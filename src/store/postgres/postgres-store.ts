@@ -623,7 +623,8 @@ const W = {
     RETURNING 1`),
   pruneReplayKeys: stmt('pruneReplayKeys', 'DELETE FROM inbound_replay_keys WHERE expires_at <= $1'),
   releaseDeliveryLeases: stmt('releaseDeliveryLeases', `UPDATE deliveries SET locked_until = 0,
-    next_attempt_at = CASE WHEN state = 'pending' THEN $1 ELSE next_attempt_at END WHERE locked_until > 0`),
+    next_attempt_at = CASE WHEN state = 'pending' AND next_attempt_at < ${PARKED_AT} THEN $1 ELSE next_attempt_at END
+    WHERE locked_until > 0`),
   releaseSendLeases: stmt('releaseSendLeases', 'UPDATE send_jobs SET locked_until = 0, run_at = $1 WHERE locked_until > 0'),
 };
 

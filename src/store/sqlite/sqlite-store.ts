@@ -809,7 +809,9 @@ function prepare(db: Database.Database) {
                         ON CONFLICT (channel_id, key) DO UPDATE SET expires_at = excluded.expires_at`),
     pruneReplayKeys: p('DELETE FROM inbound_replay_keys WHERE expires_at <= ?'),
     // A lease held when the process stopped: its attempt never reported, so it is due now.
-    releaseDeliveryLeases: p(`UPDATE deliveries SET locked_until = 0, next_attempt_at = CASE WHEN state = 'pending' THEN ? ELSE next_attempt_at END
+    // A parked one (its webhook disabled) stays parked.
+    releaseDeliveryLeases: p(`UPDATE deliveries SET locked_until = 0, next_attempt_at = CASE
+                                WHEN state = 'pending' AND next_attempt_at < ${PARKED_AT} THEN ? ELSE next_attempt_at END
                               WHERE locked_until > 0`),
     releaseSendLeases: p('UPDATE send_jobs SET locked_until = 0, run_at = ? WHERE locked_until > 0'),
     listDeliveries: p('SELECT * FROM deliveries WHERE webhook_id = ? AND workspace_id = ? ORDER BY id DESC LIMIT ? OFFSET ?'),
