@@ -167,7 +167,7 @@ export const toDelivery = (r: Row): Delivery => ({
   conversationId: r.conversation_id,
   state: r.state,
   attempts: r.attempts,
-  nextAttemptAt: (r.state === 'pending' || r.state === 'queued') && Number(r.next_attempt_at) < PARKED_AT ? r.next_attempt_at : null,
+  nextAttemptAt: (r.state === 'pending' || r.state === 'queued') && r.next_attempt_at < PARKED_AT ? r.next_attempt_at : null,
   lastStatusCode: r.last_status_code,
   lastError: r.last_error,
   createdAt: r.created_at,

@@ -610,12 +610,11 @@ const W = {
   setWebhookHealth: stmt('setWebhookHealth', 'UPDATE webhooks SET first_failure_at = $1 WHERE id = $2'),
   disableWebhook: stmt('disableWebhook', `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2
     WHERE id = $3 AND status = 'enabled' RETURNING id`),
-  // A disabled webhook's pending deliveries are parked (PARKED_AT); enabled, due at once.
-  parkDeliveries: stmt('parkDeliveries', `UPDATE deliveries SET next_attempt_at = $1 WHERE webhook_id = $2 AND state = 'pending'`),
-  parkIfDisabled: stmt('parkIfDisabled', `UPDATE deliveries SET next_attempt_at = $1 WHERE webhook_id = $2 AND state = 'pending'
-    AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND status = 'disabled')`),
-  unparkDeliveries: stmt('unparkDeliveries', `UPDATE deliveries SET next_attempt_at = $1
-    WHERE webhook_id = $2 AND state = 'pending' AND next_attempt_at >= $3`),
+  // See PARKED_AT: the webhook's status decides, so every caller parks the same way.
+  parkIfDisabled: stmt('parkIfDisabled', `UPDATE deliveries SET next_attempt_at = ${PARKED_AT} WHERE webhook_id = $1 AND state = 'pending'
+    AND next_attempt_at < ${PARKED_AT} AND EXISTS (SELECT 1 FROM webhooks WHERE id = $1 AND status = 'disabled')`),
+  unparkIfEnabled: stmt('unparkIfEnabled', `UPDATE deliveries SET next_attempt_at = $1 WHERE webhook_id = $2 AND state = 'pending'
+    AND next_attempt_at >= ${PARKED_AT} AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND status = 'enabled')`),
   failedChains: stmt('failedChains', `SELECT DISTINCT conversation_id FROM deliveries
     WHERE workspace_id = $1 AND webhook_id = $2 AND state = 'failed' AND created_at >= $3 ORDER BY conversation_id`),
   rememberReplayKey: stmt('rememberReplayKey', `INSERT INTO inbound_replay_keys (channel_id, key, expires_at) VALUES ($1, $2, $3)
@@ -735,6 +734,11 @@ function transactional(
   });
   const lookups = lookupBatch(db, (l) => base.inboundContext(l.ws, l.channelId, l.providerMessageId, l.identifier));
   const promote = (webhookId: string, conversationId: string, now: number) => later(W.promote(db, now, webhookId, conversationId));
+  /** Parks a disabled webhook's pending deliveries, or makes an enabled one's parked deliveries due at `now`. */
+  const park = async (webhookId: string, now: number) => {
+    await W.parkIfDisabled(db, webhookId);
+    await W.unparkIfEnabled(db, now, webhookId);
+  };
   const writes: Writes = {
     insertWorkspace: async (w: Workspace) => void (await W.insertWorkspace(db, w.id, w.name, w.signingKey, w.createdAt)),
     setSigningKey: async (ws, key) => void (await W.setSigningKey(db, key, ws)),
@@ -786,8 +790,7 @@ function transactional(
     insertWebhook: async (w) => void (await W.insertWebhook(db, ...webhookArgs(w))),
     async updateWebhook(w) {
       await W.updateWebhook(db, ...webhookArgs(w));
-      if (w.status === 'disabled') await W.parkDeliveries(db, PARKED_AT, w.id);
-      else await W.unparkDeliveries(db, w.updatedAt ?? w.createdAt, w.id, PARKED_AT);
+      await park(w.id, w.updatedAt ?? w.createdAt);
     },
     async deleteWebhook(ws: WorkspaceId, id: WebhookId) {
       const res = await db.query({ name: 'deleteWebhookCount', text: 'DELETE FROM webhooks WHERE id = $1 AND workspace_id = $2', values: [id, ws] });
@@ -814,7 +817,7 @@ function transactional(
     setWebhookHealth: (id, firstFailureAt) => later(W.setWebhookHealth(db, firstFailureAt, id)),
     async disableWebhook(id, reason, now) {
       if ((await W.disableWebhook(db, reason, now, id)).length !== 1) return false;
-      await W.parkDeliveries(db, PARKED_AT, id);
+      await park(id, now);
       return true;
     },
     async recoverDeliveries(ws, webhookId, since, now) {
@@ -828,7 +831,7 @@ function transactional(
       });
       for (const c of chains) void promote(webhookId, c.conversation_id, now);
       // Recovered while disabled: parked until enabled (sent after the promotions, in order).
-      await W.parkIfDisabled(db, PARKED_AT, webhookId);
+      await park(webhookId, now);
       return res.rowCount ?? 0;
     },
     async rememberReplayKey(channelId: ChannelId, key: string, expiresAt: number, now: number) {

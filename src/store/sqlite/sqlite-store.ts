@@ -522,9 +522,7 @@ export class SqliteStore implements Store {
     },
     updateWebhook: async (w: Webhook) => {
       this.#s.updateWebhook.run(webhookParams(w));
-      // Disabled, its pending deliveries are parked; enabled, the parked ones are due now.
-      if (w.status === 'disabled') this.#s.parkDeliveries.run(PARKED_AT, w.id);
-      else this.#s.unparkDeliveries.run(w.updatedAt ?? w.createdAt, w.id, PARKED_AT);
+      this.#park(w.id, w.updatedAt ?? w.createdAt);
     },
     deleteWebhook: async (ws: WorkspaceId, id: WebhookId) => {
       if (this.#s.deleteWebhook.run(id, ws).changes !== 1) return false;
@@ -583,14 +581,14 @@ export class SqliteStore implements Store {
     },
     disableWebhook: async (id: WebhookId, reason: string, now: number) => {
       if (this.#s.disableWebhook.run(reason, now, id).changes !== 1) return false;
-      this.#s.parkDeliveries.run(PARKED_AT, id);
+      this.#park(id, now);
       return true;
     },
     recoverDeliveries: async (ws: WorkspaceId, webhookId: WebhookId, since: number, now: number) => {
       const chains = this.#s.failedChains.all(ws, webhookId, since) as Array<{ conversation_id: string }>;
       const n = this.#s.recoverDeliveries.run(now, now, ws, webhookId, since).changes;
       for (const c of chains) this.#promote(webhookId, c.conversation_id, now);
-      this.#s.parkIfDisabled.run(PARKED_AT, webhookId, webhookId); // recovered while disabled: parked until enabled
+      this.#park(webhookId, now); // recovered while disabled: parked until enabled
       return n;
     },
     rememberReplayKey: async (channelId: ChannelId, key: string, expiresAt: number, now: number) => {
@@ -605,6 +603,12 @@ export class SqliteStore implements Store {
       this.#s.releaseSendLeases.run(now);
     },
   };
+
+  /** Parks a disabled webhook's pending deliveries, or makes an enabled one's parked deliveries due at `now`. */
+  #park(webhookId: string, now: number): void {
+    this.#s.parkIfDisabled.run(webhookId, webhookId);
+    this.#s.unparkIfEnabled.run(now, webhookId, webhookId);
+  }
 
   /** Makes the oldest queued delivery of a chain pending, unless one already is. */
   #promote(webhookId: string, conversationId: string, now: number): void {
@@ -775,10 +779,11 @@ function prepare(db: Database.Database) {
     matchingWebhooks: p(`SELECT * FROM webhooks WHERE workspace_id = ? AND status = 'enabled' AND (channel_id IS NULL OR channel_id = ?)`),
     setWebhookHealth: p('UPDATE webhooks SET first_failure_at = ? WHERE id = ?'),
     disableWebhook: p(`UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 'enabled'`),
-    parkDeliveries: p(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending'`),
-    parkIfDisabled: p(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending'
-                       AND EXISTS (SELECT 1 FROM webhooks WHERE id = ? AND status = 'disabled')`),
-    unparkDeliveries: p(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at >= ?`),
+    // See PARKED_AT: the webhook's status decides, so every caller parks the same way.
+    parkIfDisabled: p(`UPDATE deliveries SET next_attempt_at = ${PARKED_AT} WHERE webhook_id = ? AND state = 'pending'
+                       AND next_attempt_at < ${PARKED_AT} AND EXISTS (SELECT 1 FROM webhooks WHERE id = ? AND status = 'disabled')`),
+    unparkIfEnabled: p(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending'
+                        AND next_attempt_at >= ${PARKED_AT} AND EXISTS (SELECT 1 FROM webhooks WHERE id = ? AND status = 'enabled')`),
 
     chainOpen: p(`SELECT 1 FROM deliveries WHERE webhook_id = ? AND conversation_id = ? AND state IN ('queued','pending') LIMIT 1`),
     insertDelivery: p(`INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event_type, conversation_id, state,
