@@ -1722,9 +1722,7 @@ export function runStoreConformance(
           expect(jobs.find((j) => j.messageId === job)).toMatchObject({ attempts: 2, lockedUntil: T + 2 + 60_000 });
           await write((tx) => tx.deleteSendJob(job));
         });
-      });
 
-      describe('parked leases', () => {
         it('keeps a delivery parked when its lease is released (in flight when its webhook was disabled)', async () => {
           const { conv, hook } = await hooked();
           const { d } = await enqueue(hook, conv.id, T);
