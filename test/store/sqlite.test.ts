@@ -171,6 +171,26 @@ describe('SqliteStore specifics', () => {
     await vi.waitFor(() => expect(statSync(join(dir, name)).size).toBeGreaterThan(before + 3_000_000), { timeout: 3000 });
   });
 
+  it('starts the WAL over under continuous writes instead of letting it grow to the safety net', async () => {
+    const name = `${newId()}.db`;
+    const s = fresh(name);
+    const { statSync } = await import('node:fs');
+    const wal = () => statSync(join(dir, `${name}-wal`)).size;
+    // Back-to-back transactions, as under load: a commit lands between every checkpoint
+    // pass and the writer's next BEGIN. ~64 MB of rows, below the writer's own threshold.
+    let written = 0;
+    let largest = 0;
+    while (written < 64_000_000) {
+      await s.transaction(async (tx) => {
+        for (let i = 0; i < 16; i++) await tx.insertWorkspace({ ...f.workspace(), name: 'x'.repeat(8000) });
+      });
+      written += 16 * 8000;
+      largest = Math.max(largest, wal());
+    }
+    // Without the writer finishing the checkpointer's passes the log only grows (≥ 64 MB).
+    expect(largest).toBeLessThan(32_000_000);
+  });
+
   it('keeps a process that only waits for close() alive until the store has closed', async () => {
     // The checkpointer's worker is unreferenced while it runs; stopping it must not let the
     // process exit first, with close() unsettled (Node's exit code 13 under a top-level await).

@@ -11,6 +11,15 @@ import { Worker } from 'node:worker_threads';
  * the WAL stays short and the event loop never checkpoints. The writer keeps a high
  * automatic threshold only as a safety net should this thread die.
  *
+ * A pass alone never lets the log start over under continuous writes: SQLite restarts the
+ * WAL only when the writer begins a transaction with every frame already copied, and
+ * a commit nearly always lands between a pass and the writer's next BEGIN. The log then
+ * grew to the safety net (~80 MB), every read searched a longer WAL index and every
+ * flush extended the file (an `fdatasync` that also commits the file's new size costs
+ * ~60 % more here). So after a pass that reached the end of a long log, the writer is
+ * told (`onPassed`) and copies the few frames committed since on its own connection
+ * (`finishPass`), between two groups; its next transaction then restarts the log.
+ *
  * The worker is inline code so it runs the same from `src/` (tests) and `dist/`.
  */
 const WORKER_SOURCE = `
@@ -19,7 +28,10 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 0');
 const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy or closing: the next tick tries again */ }
+  let pass;
+  try { pass = db.pragma('wal_checkpoint(PASSIVE)')[0]; } catch { return; /* busy or closing: the next tick tries again */ }
+  // A long log that this pass copied up to its end: the writer can finish it (see finishPass).
+  if (pass.log >= workerData.finishFrom && pass.checkpointed === pass.log) parentPort.postMessage(pass.log);
 }, workerData.intervalMs);
 parentPort.on('message', (m) => {
   if (m !== 'stop') return;
@@ -33,9 +45,14 @@ export class Checkpointer {
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
 
-  constructor(path: string, intervalMs = 100) {
+  /**
+   * `onPassed` runs on the opening thread after a pass that copied a log of at least
+   * `finishFrom` frames (4 KiB pages) to its end.
+   */
+  constructor(path: string, onPassed: () => void, intervalMs = 100, finishFrom = 1024) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs } });
+    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs, finishFrom } });
+    this.#worker.on('message', onPassed);
     this.#worker.unref();
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.on('error', () => {}); // a failed checkpointer leaves the writer's own threshold in charge

@@ -86,7 +86,7 @@ export class SqliteStore implements Store {
     this.#db.pragma('temp_store = MEMORY');
     if (!this.#reader) migrate(this.#db);
     if (path !== ':memory:' && !this.#reader) {
-      this.#checkpointer = new Checkpointer(path);
+      this.#checkpointer = new Checkpointer(path, () => this.#finishPass());
       if (options.flushedBy !== 'caller') this.#walSync = new WalSync(path, options.syncWal);
     }
     this.#s = prepare(this.#db);
@@ -195,8 +195,31 @@ export class SqliteStore implements Store {
     return outcomes;
   }
 
+  /**
+   * Copies into the database file what the checkpointer's last pass left, so that the next
+   * transaction restarts the WAL (see checkpointer.ts). Between groups only: never inside
+   * one. PASSIVE takes no lock a reader or the checkpointer is waited for; busy, it is
+   * simply skipped until the next pass.
+   */
+  #finishPass(): void {
+    if (this.#closed) return;
+    if (this.#flushing) {
+      this.#passToFinish = true;
+      return;
+    }
+    this.#passToFinish = false;
+    try {
+      this.#db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Busy or I/O trouble: the checkpointer's next pass and the safety net remain.
+    }
+  }
+
+  #passToFinish = false;
+
   #afterFlush(): void {
     this.#flushing = false;
+    if (this.#passToFinish) this.#finishPass();
     if (this.#queue.length > 0) this.#schedule();
   }
 
