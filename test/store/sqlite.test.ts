@@ -177,18 +177,18 @@ describe('SqliteStore specifics', () => {
     const { statSync } = await import('node:fs');
     const wal = () => statSync(join(dir, `${name}-wal`)).size;
     // Back-to-back transactions, as under load: a commit lands between every checkpoint
-    // pass and the writer's next BEGIN. ~64 MB of rows, below the writer's own threshold.
+    // pass and the writer's next BEGIN. ~96 MB of rows, past the writer's own threshold (~80 MB).
     let written = 0;
     let largest = 0;
-    while (written < 64_000_000) {
+    while (written < 96_000_000) {
       await s.transaction(async (tx) => {
         for (let i = 0; i < 16; i++) await tx.insertWorkspace({ ...f.workspace(), name: 'x'.repeat(8000) });
       });
       written += 16 * 8000;
       largest = Math.max(largest, wal());
     }
-    // Without the writer finishing the checkpointer's passes the log only grows (≥ 64 MB).
-    expect(largest).toBeLessThan(32_000_000);
+    // Without the writer finishing the checkpointer's passes the log grows to that threshold.
+    expect(largest).toBeLessThan(40_000_000);
   });
 
   it('keeps a process that only waits for close() alive until the store has closed', async () => {

@@ -49,7 +49,7 @@ export class Checkpointer {
    * `onPassed` runs on the opening thread after a pass that copied a log of at least
    * `finishFrom` frames (4 KiB pages) to its end.
    */
-  constructor(path: string, onPassed: () => void, intervalMs = 100, finishFrom = 1024) {
+  constructor(path: string, onPassed: () => void, intervalMs = 100, finishFrom = 2048) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs, finishFrom } });
     this.#worker.on('message', onPassed);
