@@ -191,6 +191,13 @@ describe('SqliteStore specifics', () => {
     expect(largest).toBeLessThan(40_000_000);
   });
 
+  it('writes no statement with a bare LIMIT parameter (SQLite would prepare it again at every run)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const source = readFileSync(new URL('../../src/store/sqlite/sqlite-store.ts', import.meta.url), 'utf8');
+    expect(source.match(/LIMIT\s+\?(?!\+)/g) ?? []).toEqual([]);
+    expect(source).toContain('LIMIT (?+0)');
+  });
+
   it('keeps a process that only waits for close() alive until the store has closed', async () => {
     // The checkpointer's worker is unreferenced while it runs; stopping it must not let the
     // process exit first, with close() unsettled (Node's exit code 13 under a top-level await).
