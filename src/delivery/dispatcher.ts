@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { WebhookId } from '../domain/ids.js';
+import { systemClock } from '../domain/time.js';
 import type { Clock } from '../domain/time.js';
 import type { Metrics } from '../metrics.js';
 import type { HttpClient } from '../net/http-client.js';
@@ -42,10 +43,23 @@ export class Dispatcher extends PollingWorker {
   /** Attempts in flight per webhook (for the per-webhook cap); `inFlight` counts them all. */
   readonly #perWebhook = new Map<WebhookId, number>();
   #lastSaturatedClaim = 0;
+  /** Aborted at stop: a claim held in the store runs at once. */
+  #stopping = new AbortController();
 
   constructor(deps: DispatcherDeps) {
     super();
     this.#d = deps;
+  }
+
+  override start(): void {
+    // Started again after a stop: an aborted signal would make every held claim return at once.
+    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
+    super.start();
+  }
+
+  override async stop(): Promise<void> {
+    this.#stopping.abort();
+    await super.stop();
   }
 
   protected async turn(): Promise<void> {
@@ -58,12 +72,26 @@ export class Dispatcher extends PollingWorker {
     // find another webhook's work; look for that at most every SATURATED_RECHECK_MS.
     const allSaturated = saturated.length > 0 && saturated.length === this.#perWebhook.size;
     const recheck = !allSaturated || now - this.#lastSaturatedClaim >= SATURATED_RECHECK_MS;
+    const args = { now, leaseMs: this.#d.leaseMs, room, perWebhook: this.#d.perWebhook, inFlight: [...this.#perWebhook], saturated };
+    const store = this.#d.store;
     if (due !== null && due <= now && recheck) {
       if (allSaturated) this.#lastSaturatedClaim = now;
       try {
-        claimed = await this.#d.store.run(claimDeliveries, {
-          now, leaseMs: this.#d.leaseMs, room, perWebhook: this.#d.perWebhook, inFlight: [...this.#perWebhook], saturated,
-        });
+        claimed = await store.run(claimDeliveries, args);
+      } catch (err) {
+        this.#d.log.error({ err }, 'delivery: claiming failed');
+      }
+    } else if (room > 0 && !allSaturated && store.runWhenFound && this.#d.clock === systemClock) {
+      // Nothing due: the claim waits in the store and runs at the end of the group commit
+      // that creates work (an inbound message's delivery, a chain's next), in that very
+      // transaction, until the next retry is due or the poll interval ends. Its room and
+      // shares may be stale by then, but only ever smaller than what is free. It runs on the
+      // system clock, so a dispatcher given another clock (a test's) never holds one.
+      const holdMs = Math.max(1, Math.min(this.#d.pollIntervalMs, due !== null ? due - now : this.#d.pollIntervalMs));
+      try {
+        claimed = await store.runWhenFound(claimDeliveries, args, holdMs, this.#stopping.signal);
+        for (const c of claimed) this.#launch(c);
+        return;
       } catch (err) {
         this.#d.log.error({ err }, 'delivery: claiming failed');
       }

@@ -10,6 +10,7 @@ import { newId } from '../../src/domain/ids.js';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/threaded-store.js';
 import type { Store } from '../../src/store/store.js';
 import { runStoreConformance } from './conformance.js';
+import { runWhenFoundSuite } from './run-when-found.js';
 import * as f from './factories.js';
 import { insertThenRefuse, insertWorkspaceHere, updateChannel } from './fixtures/procedures.js';
 
@@ -19,6 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // Every Tx verb, through the writer thread: `transaction` callbacks stay here and each of
 // their calls is a round trip, so the whole suite also checks what survives the crossing.
 runStoreConformance('sqlite, writer thread', () => ThreadedSqliteStore.open(join(dir, 'conformance.db')));
+runWhenFoundSuite('sqlite, writer thread', () => ThreadedSqliteStore.open(join(dir, `${newId()}.db`)));
 
 describe('ThreadedSqliteStore specifics', () => {
   const stores: Store[] = [];

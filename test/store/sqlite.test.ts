@@ -7,6 +7,7 @@ import { newId } from '../../src/domain/ids.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { runStoreConformance } from './conformance.js';
+import { runWhenFoundSuite } from './run-when-found.js';
 import * as f from './factories.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'roost-store-'));
@@ -14,6 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const conformanceFile = join(dir, 'conformance.db');
 runStoreConformance('sqlite', async () => new SqliteStore(conformanceFile));
+runWhenFoundSuite('sqlite', async () => new SqliteStore(join(dir, `${newId()}.db`)));
 
 describe('SqliteStore specifics', () => {
   const stores: SqliteStore[] = [];

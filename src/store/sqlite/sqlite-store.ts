@@ -28,6 +28,14 @@ type ClaimRow = {
   id: DeliveryId; attempts: number; claim_payload: string | null; claim_url: string; claim_signing_key: string | null;
 } & Record<string, unknown>;
 
+/** A work-finding body waiting for a group that gives it something (see `hold`). */
+interface Held {
+  fn: (tx: Tx, now: number) => Promise<unknown[]>;
+  timer: NodeJS.Timeout;
+  resolve: (v: unknown[]) => void;
+  reject: (e: unknown) => void;
+}
+
 /** Most callbacks one group commit takes; bounds the latency a large batch adds. */
 const MAX_BATCH = 512;
 
@@ -105,6 +113,66 @@ export class SqliteStore implements Store {
     return this.transaction((tx) => procedure.body(tx, args), options);
   }
 
+  runWhenFound<A extends { now: number }, R>(procedure: Procedure<A, R[]>, args: A, holdMs: number, signal: AbortSignal): Promise<R[]> {
+    const held = this.hold((tx, now) => procedure.body(tx, { ...args, now }), holdMs);
+    if (signal.aborted) held.release();
+    else signal.addEventListener('abort', held.release, { once: true });
+    return held.result.finally(() => signal.removeEventListener('abort', held.release));
+  }
+
+  /**
+   * Runs `fn` at the end of every group commit, inside it and after its callbacks, until
+   * it returns a non-empty list; that group's commit then settles it with the list. It
+   * runs in a SAVEPOINT of its own, so a failure (which settles it with the error) leaves
+   * the group's callbacks alone. After `ms`, or at `release()`, it runs as a transaction
+   * of its own and settles with whatever it returns. `fn` gets the time it runs at
+   * (`Date.now()`, the clock rows are stamped with: a row the group created at its time
+   * is never in `fn`'s future, as it could be for a `now` fixed earlier plus a timer).
+   */
+  hold<R>(fn: (tx: Tx, now: number) => Promise<R[]>, ms: number): { result: Promise<R[]>; release: () => void } {
+    let held!: Held;
+    const result = new Promise<R[]>((resolve, reject) => {
+      held = { fn, timer: undefined as unknown as NodeJS.Timeout, resolve: resolve as (v: unknown[]) => void, reject };
+    });
+    const release = () => this.#runHeld(held);
+    held.timer = setTimeout(release, ms);
+    held.timer.unref();
+    this.#held.add(held);
+    return { result, release };
+  }
+
+  readonly #held = new Set<Held>();
+
+  /** A held body, no longer waiting for a group: a transaction of its own. */
+  #runHeld(h: Held): void {
+    if (!this.#held.delete(h)) return;
+    clearTimeout(h.timer);
+    this.transaction((tx) => h.fn(tx, Date.now())).then(h.resolve, h.reject);
+  }
+
+  /** The held bodies at the end of a group; those that found something (or failed) leave. */
+  async #probeHeld(): Promise<Array<{ held: Held; outcome: Outcome }>> {
+    const c = this.#control;
+    const found: Array<{ held: Held; outcome: Outcome }> = [];
+    for (const h of [...this.#held]) {
+      c.savepoint.run();
+      try {
+        const value = await h.fn(this.#tx, Date.now());
+        c.release.run();
+        if (value.length > 0) found.push({ held: h, outcome: { ok: true, value } });
+      } catch (error) {
+        c.rollbackTo.run();
+        c.release.run();
+        found.push({ held: h, outcome: { ok: false, error } });
+      }
+    }
+    for (const { held } of found) {
+      this.#held.delete(held);
+      clearTimeout(held.timer);
+    }
+    return found;
+  }
+
   transaction<T>(fn: (tx: Tx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
     if (this.#reader) return Promise.reject(new Error('this SQLite connection only reads'));
@@ -127,6 +195,7 @@ export class SqliteStore implements Store {
     this.#flushing = true;
     const batch = this.#queue.splice(0, MAX_BATCH);
     let outcomes: Outcome[];
+    let found: Array<{ held: Held; outcome: Outcome }> = [];
     const c = this.#control;
     try {
       c.begin.run();
@@ -140,7 +209,10 @@ export class SqliteStore implements Store {
       outcomes = run;
       // A lone callback that failed has nothing to commit.
       if (outcomes.length === 1 && !outcomes[0]!.ok) c.rollback.run();
-      else c.commit.run();
+      else {
+        if (this.#held.size > 0) found = await this.#probeHeld();
+        c.commit.run();
+      }
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
       try {
@@ -149,15 +221,23 @@ export class SqliteStore implements Store {
         // SQLite already rolled back; every callback of the batch is rejected below.
       }
       for (const item of batch) item.reject(error);
+      for (const { held } of found) held.reject(error);
       this.#afterFlush();
       return;
     }
-    const done = () => settle(batch, outcomes);
+    const done = () => {
+      settle(batch, outcomes);
+      for (const { held, outcome } of found) {
+        if (outcome.ok) held.resolve(outcome.value as unknown[]);
+        else held.reject(outcome.error);
+      }
+    };
     // The next group commit may run while this one is flushed to disk.
     this.#afterFlush();
     if (!this.#walSync) return done();
     this.#walSync.durable().then(done, (err: unknown) => {
       for (const item of batch) item.reject(err);
+      for (const { held } of found) held.reject(err);
     });
   }
 
@@ -229,6 +309,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Held bodies run now, as transactions of their own, before the store refuses them.
+    for (const h of [...this.#held]) this.#runHeld(h);
     this.#closed = true;
     while (this.#flushing || this.#scheduled || this.#queue.length > 0) {
       await new Promise((r) => setTimeout(r, 5));

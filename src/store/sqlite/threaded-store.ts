@@ -127,6 +127,7 @@ export class ThreadedSqliteStore {
       ...reads,
       engine: 'sqlite',
       run: (procedure, args, options) => writer.run(procedure, args, options),
+      runWhenFound: (procedure, args, holdMs, signal) => writer.runWhenFound(procedure, args, holdMs, signal),
       transaction: (fn, options) => writer.transaction(fn, options),
       close: () => writer.close(),
     };
@@ -134,6 +135,20 @@ export class ThreadedSqliteStore {
 
   run<A, R>(procedure: Procedure<A, R>, args: A, _options?: TransactionOptions): Promise<R> {
     return this.#request((id) => ({ t: 'run', id, module: procedure.module, name: procedure.name, args })) as Promise<R>;
+  }
+
+  runWhenFound<A extends { now: number }, R>(procedure: Procedure<A, R[]>, args: A, holdMs: number, signal: AbortSignal): Promise<R[]> {
+    let id = 0;
+    const release = () => {
+      if (id !== 0) this.#send({ t: 'release', id });
+    };
+    const result = this.#request((assigned) => {
+      id = assigned;
+      return { t: 'hold', id, module: procedure.module, name: procedure.name, args, ms: holdMs };
+    }) as Promise<R[]>;
+    if (signal.aborted) release();
+    else signal.addEventListener('abort', release, { once: true });
+    return result.finally(() => signal.removeEventListener('abort', release));
   }
 
   transaction<T>(fn: (tx: Tx) => Promise<T>, _options?: TransactionOptions): Promise<T> {

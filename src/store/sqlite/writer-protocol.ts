@@ -11,6 +11,10 @@ import type { TxVerb } from '../verbs.js';
 export type ToWriter =
   /** Run a procedure in the next group commit. */
   | { t: 'run'; id: number; module: string; name: string; args: unknown }
+  /** Run a work-finding procedure at the end of each group until it finds some (Store.runWhenFound). */
+  | { t: 'hold'; id: number; module: string; name: string; args: { now: number }; ms: number }
+  /** Run held procedure `id` now, in a transaction of its own. */
+  | { t: 'release'; id: number }
   /** Run a callback that lives on the event loop; the writer answers with `open`. */
   | { t: 'tx'; id: number }
   /** A Tx call of such a callback's run number `attempt`. */

@@ -67,19 +67,46 @@ function runRemote(id: number, tx: Tx): Promise<unknown> {
   });
 }
 
+/** The procedure, at once when its module is loaded, else once it is (a first use). */
+function withProcedure<T>(module: string, name: string, use: (p: Procedure<unknown, unknown>) => Promise<T>): Promise<T> {
+  const loaded = findProcedure(module, name);
+  if (loaded) return use(loaded);
+  const loading = loadProcedure(module, name);
+  loads.add(loading);
+  void loading.finally(() => loads.delete(loading)).catch(() => undefined);
+  return loading.then(use);
+}
+
+/** Held procedures (`hold`) by request id, until they have run; undefined while their module loads. */
+const holds = new Map<number, (() => void) | undefined>();
+/** Held procedures released while their module was still loading. */
+const releasedEarly = new Set<number>();
+
 function onMessage(m: ToWriter): void {
   switch (m.t) {
     case 'run': {
       const forget: ChannelId[] = [];
-      const submit = (p: Procedure<unknown, unknown>) =>
-        store.transaction((tx) => p.body(watched(tx, forget), m.args)).then((value) => ({ value, forget }));
-      // Loaded procedures join this turn's group at once; a first use waits for its module.
-      const loaded = findProcedure(m.module, m.name);
-      if (loaded) return report(m.id, submit(loaded));
-      const loading = loadProcedure(m.module, m.name);
-      loads.add(loading);
-      void loading.finally(() => loads.delete(loading)).catch(() => undefined);
-      report(m.id, loading.then(submit));
+      // Loaded procedures join this turn's group at once.
+      report(m.id, withProcedure(m.module, m.name, (p) =>
+        store.transaction((tx) => p.body(watched(tx, forget), m.args)).then((value) => ({ value, forget }))));
+      return;
+    }
+    case 'hold': {
+      const forget: ChannelId[] = [];
+      holds.set(m.id, undefined);
+      report(m.id, withProcedure(m.module, m.name, (p) => {
+        const held = store.hold((tx, now) => p.body(watched(tx, forget), { ...m.args, now }) as Promise<unknown[]>, m.ms);
+        holds.set(m.id, held.release);
+        if (releasedEarly.delete(m.id)) held.release();
+        return held.result.then((value) => ({ value, forget }));
+      }).finally(() => holds.delete(m.id)));
+      return;
+    }
+    case 'release': {
+      if (!holds.has(m.id)) return;
+      const release = holds.get(m.id);
+      if (release) release();
+      else releasedEarly.add(m.id);
       return;
     }
     case 'tx': {

@@ -44,6 +44,7 @@ describe('Dispatcher', () => {
     const held = new Promise<void>((r) => (release = r));
     const records = { started: 0 };
     const wrapped = Object.create(store) as Store;
+    wrapped.runWhenFound = store.runWhenFound?.bind(store);
     wrapped.transaction = <T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions) => {
       if (!options?.key?.startsWith('delivery\u0000')) return store.transaction(fn, options);
       records.started++;
@@ -106,5 +107,67 @@ describe('Dispatcher', () => {
       const states = await Promise.all(ids.map((id) => store.getDelivery(ws.id, hook.id, id as never)));
       expect(states.map((d) => d?.state)).toEqual(['succeeded', 'succeeded']);
     }, { timeout: 5000 });
+  });
+  it('claims a delivery created while it is idle in the group that creates it, without a claim transaction of its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roost-dispatcher-'));
+    const store = new SqliteStore(join(dir, 'roost.db'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => store.close());
+    const { url, arrived } = await receiver();
+    const ws = f.workspace();
+    const ch = f.channel(ws.id);
+    const hook = f.webhook(ws.id, { url, events: ['message.created'] });
+    await store.transaction(async (tx) => {
+      await tx.insertWorkspace(ws);
+      await tx.insertChannel(ch);
+      await tx.insertWebhook(hook);
+    });
+
+    const runs: string[] = [];
+    const held: number[] = [];
+    const run = store.run.bind(store);
+    const runWhenFound = store.runWhenFound.bind(store);
+    const watched = Object.assign(Object.create(store) as Store, {
+      run: ((p, args, options) => (runs.push(p.name), run(p, args, options))) as Store['run'],
+      runWhenFound: ((p, args, ms, signal) => (held.push(ms), runWhenFound(p, args, ms, signal))) as Store['runWhenFound'],
+      transaction: store.transaction.bind(store),
+    });
+    const http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 5000, maxResponseBytes: 1024, connectionsPerOrigin: 4 });
+    // A poll interval far beyond the test: only the held claim can find the delivery in time.
+    const dispatcher = new Dispatcher({
+      store: watched, http, clock: systemClock, log: pino({ level: 'silent' }), metrics: createMetrics(),
+      policy: { retry: { scheduleMs: [1000], jitter: 0, retryAfterCapMs: 60_000 }, overloadFloorMs: 0, disableAfterMs: 86_400_000 },
+      concurrency: 8, perWebhook: 8, timeoutMs: 5000, pollIntervalMs: 60_000, leaseMs: 30_000,
+    });
+    dispatcher.start();
+    cleanups.push(async () => {
+      await dispatcher.stop();
+      await http.close();
+    });
+    await vi.waitFor(() => expect(held.length).toBeGreaterThan(0), { timeout: 5000 });
+
+    const id = await store.transaction(async (tx) => {
+      const ct = f.contact(ws.id);
+      await tx.insertContact(ct, []);
+      const conv = f.conversation(ws.id, ct.id, ch.id);
+      await tx.insertConversation(conv);
+      const event = f.outboxEvent(ws.id, conv.id, { createdAt: Date.now() });
+      await tx.insertEvent(event);
+      const d = f.delivery(event, hook.id, { createdAt: Date.now() });
+      await tx.insertDelivery(d);
+      return d.id;
+    });
+    await vi.waitFor(() => expect(arrived).toEqual([id]), { timeout: 5000 });
+    expect(runs).not.toContain('claimDeliveries');
+    expect(held.every((ms) => ms <= 60_000)).toBe(true);
+    await vi.waitFor(async () => expect((await store.getDelivery(ws.id, hook.id, id))?.state).toBe('succeeded'), { timeout: 5000 });
+
+    // Stopped, a held claim runs at once; started again, claims are held again (not
+    // returned at once by a signal left aborted, which would spin the loop).
+    await dispatcher.stop();
+    dispatcher.start();
+    const before = held.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(held.length - before).toBeLessThanOrEqual(2);
   });
 });
