@@ -43,23 +43,10 @@ export class Dispatcher extends PollingWorker {
   /** Attempts in flight per webhook (for the per-webhook cap); `inFlight` counts them all. */
   readonly #perWebhook = new Map<WebhookId, number>();
   #lastSaturatedClaim = 0;
-  /** Aborted at stop: a claim held in the store runs at once. */
-  #stopping = new AbortController();
 
   constructor(deps: DispatcherDeps) {
     super();
     this.#d = deps;
-  }
-
-  override start(): void {
-    // Started again after a stop: an aborted signal would make every held claim return at once.
-    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
-    super.start();
-  }
-
-  override async stop(): Promise<void> {
-    this.#stopping.abort();
-    await super.stop();
   }
 
   protected async turn(): Promise<void> {
@@ -89,7 +76,7 @@ export class Dispatcher extends PollingWorker {
       // system clock, so a dispatcher given another clock (a test's) never holds one.
       const holdMs = Math.max(1, Math.min(this.#d.pollIntervalMs, due !== null ? due - now : this.#d.pollIntervalMs));
       try {
-        claimed = await store.runWhenFound(claimDeliveries, args, holdMs, this.#stopping.signal);
+        claimed = await store.runWhenFound(claimDeliveries, args, holdMs, this.stopping);
         for (const c of claimed) this.#launch(c);
         return;
       } catch (err) {

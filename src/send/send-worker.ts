@@ -3,6 +3,7 @@ import type { Channel, Message } from '../domain/records.js';
 import { SEND_RETRY_POLICY } from '../domain/retry.js';
 import type { RetryPolicy } from '../domain/retry.js';
 import type { OutboundStatus } from '../domain/status.js';
+import { systemClock } from '../domain/time.js';
 import type { Clock } from '../domain/time.js';
 import type { ChannelContext, Connector, SendOutcome } from '../channels/connector.js';
 import type { HttpClient } from '../net/http-client.js';
@@ -45,14 +46,29 @@ export class SendWorker extends PollingWorker {
     this.#d = deps;
   }
 
+
   protected async turn(): Promise<void> {
     const room = this.#d.concurrency - this.inFlight.count;
     let jobs: SendJob[] = [];
     const now = this.#d.clock.now();
     const due = room > 0 ? await this.#d.store.nextSendJobDue().catch(() => now) : null;
+    const store = this.#d.store;
+    const args = { now, leaseMs: this.#d.leaseMs, limit: room };
     if (due !== null && due <= now) {
       try {
-        jobs = await this.#d.store.run(claimSendJobs, { now, leaseMs: this.#d.leaseMs, limit: room });
+        jobs = await store.run(claimSendJobs, args);
+      } catch (err) {
+        this.#d.log.error({ err }, 'send worker: claiming jobs failed');
+      }
+    } else if (room > 0 && store.runWhenFound && this.#d.clock === systemClock) {
+      // Nothing due: as the dispatcher's (see there), the claim waits in the store and
+      // runs inside the group commit that adds a job (a reply's), until the next job is
+      // due or the poll interval ends; at stop, at once.
+      const holdMs = Math.max(1, Math.min(this.#d.pollIntervalMs, due !== null ? due - now : this.#d.pollIntervalMs));
+      try {
+        jobs = await store.runWhenFound(claimSendJobs, args, holdMs, this.stopping);
+        for (const job of jobs) this.inFlight.track(this.#process(job), () => this.notify());
+        return;
       } catch (err) {
         this.#d.log.error({ err }, 'send worker: claiming jobs failed');
       }

@@ -10,9 +10,17 @@ export abstract class PollingWorker {
   protected readonly inFlight = new InFlight();
   #running = false;
   #loop: Promise<void> | null = null;
+  #stopping = new AbortController();
+
+  /** Aborts at `stop()`: work a turn waits for in the store (`Store.runWhenFound`) runs at once. */
+  protected get stopping(): AbortSignal {
+    return this.#stopping.signal;
+  }
 
   start(): void {
     if (this.#running) return;
+    // Started again after a stop: a signal left aborted would end every wait at once.
+    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
     this.#running = true;
     this.#loop = this.#run();
   }
@@ -24,6 +32,7 @@ export abstract class PollingWorker {
   /** Stops claiming, then waits for work in flight to be recorded. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stopping.abort();
     this.notify();
     await this.#loop;
     await this.inFlight.idle();
