@@ -15,6 +15,15 @@ type Row = any;
  */
 export const PARKED_AT = 8_640_000_000_000_000;
 
+/**
+ * SQL for a delivery's next attempt at `at` (an SQL expression), parked instead when its
+ * webhook is disabled: for the statements that make a delivery due without the webhook
+ * in view (a retry or a chain's next delivery recorded after an attempt that was in
+ * flight when the webhook was disabled). The updated table must be `deliveries`, unaliased.
+ */
+export const dueUnlessParked = (at: string) =>
+  `CASE WHEN EXISTS (SELECT 1 FROM webhooks pw WHERE pw.id = deliveries.webhook_id AND pw.status = 'disabled') THEN ${PARKED_AT} ELSE ${at} END`;
+
 const json = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
 
 export const toWorkspace = (r: Row): Workspace => ({

@@ -1732,6 +1732,25 @@ export function runStoreConformance(
           expect(await read(d)).toMatchObject({ state: 'pending', nextAttemptAt: null });
           expect(await store.nextDeliveryDue()).toBeNull();
         });
+
+        it('parks what an attempt in flight leaves pending when its webhook was disabled meanwhile: its retry, or its chain\'s next', async () => {
+          const { ch, conv, hook } = await hooked();
+          const other = await anotherConversation(hook.workspaceId, ch.id);
+          const retried = await enqueue(hook, conv.id, T);
+          const finished = await enqueue(hook, other.id, T);
+          const next = await enqueue(hook, other.id, T + 1); // queued behind `finished`
+          expect(ids(await claim(T + 2, 60_000))).toEqual([retried.d.id, finished.d.id].sort());
+          // Another attempt's record disables the webhook while these two are in flight.
+          expect(await write((tx) => tx.disableWebhook(hook.id, 'failing', T + 3))).toBe(true);
+          await write((tx) => tx.retryDelivery(retried.d.id, T + 60_000, 500, null, T + 4));
+          await write((tx) => tx.finishDelivery(finished.d.id, 'succeeded', 200, null, T + 4));
+          expect(await read(retried.d)).toMatchObject({ state: 'pending', nextAttemptAt: null });
+          expect(await read(next.d)).toMatchObject({ state: 'pending', nextAttemptAt: null });
+          expect(await store.nextDeliveryDue()).toBeNull();
+          // Enabled again: both due at once.
+          await write((tx) => tx.updateWebhook({ ...hook, status: 'enabled', updatedAt: T + 10 }));
+          expect((await claim(T + 10)).map((c) => c.delivery.id).sort()).toEqual([retried.d.id, next.d.id].sort());
+        });
       });
 
       describe('listing', () => {

@@ -7,7 +7,7 @@ import type {
 } from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
 import {
-  conversationParams, messageParams, PARKED_AT, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
+  conversationParams, dueUnlessParked, messageParams, PARKED_AT, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
   toWebhook, toWorkspace, webhookParams,
 } from '../rows.js';
 import type {
@@ -596,13 +596,13 @@ const W = {
   lockChainOf: stmt('lockChainOf', `SELECT pg_advisory_xact_lock(${chainKey('webhook_id', 'conversation_id')}) FROM deliveries WHERE id = $1`),
   finishDelivery: stmt('finishDelivery', `UPDATE deliveries SET state = $1, last_status_code = $2, last_error = $3, updated_at = $4,
     locked_until = 0 WHERE id = $5`),
-  retryDelivery: stmt('retryDelivery', `UPDATE deliveries SET next_attempt_at = $1, last_status_code = $2, last_error = $3, updated_at = $4,
+  retryDelivery: stmt('retryDelivery', `UPDATE deliveries SET next_attempt_at = ${dueUnlessParked('$1::bigint')}, last_status_code = $2, last_error = $3, updated_at = $4,
     locked_until = 0 WHERE id = $5`),
-  promote: planned(`UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1
+  promote: planned(`UPDATE deliveries SET state = 'pending', next_attempt_at = ${dueUnlessParked('$1::bigint')}, updated_at = $1
     WHERE id = (SELECT id FROM deliveries WHERE webhook_id = $2 AND conversation_id = $3 AND state = 'queued' ORDER BY id LIMIT 1)
     AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = $2 AND conversation_id = $3 AND state = 'pending')`),
   // promote, for the chain of delivery $2.
-  promoteChainOf: planned(`UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1
+  promoteChainOf: planned(`UPDATE deliveries SET state = 'pending', next_attempt_at = ${dueUnlessParked('$1::bigint')}, updated_at = $1
     WHERE id = (SELECT q.id FROM deliveries d JOIN deliveries q ON q.webhook_id = d.webhook_id AND q.conversation_id = d.conversation_id
                 WHERE d.id = $2 AND q.state = 'queued' ORDER BY q.id LIMIT 1)
     AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN deliveries p ON p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id

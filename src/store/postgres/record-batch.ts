@@ -1,6 +1,6 @@
 import type { DeliveryId, WebhookId, WorkspaceId } from '../../domain/ids.js';
 import type { Delivery, DeliveryAttempt, Webhook } from '../../domain/records.js';
-import { toDelivery, toWebhook } from '../rows.js';
+import { dueUnlessParked, toDelivery, toWebhook } from '../rows.js';
 import { chainKey } from './chain-key.js';
 import type { TurnQueryable } from './per-turn.js';
 import { PerTurn } from './per-turn.js';
@@ -102,7 +102,7 @@ const FINISH_DELIVERIES = `UPDATE deliveries d SET state = f.state, last_status_
   FROM ${FINISHES} WHERE d.id = f.id AND d.id = ANY (ARRAY(SELECT id FROM jsonb_to_recordset($1::jsonb) AS x(id text)))`;
 
 /** Each finished delivery's chain: its oldest queued delivery becomes pending unless one already is. */
-const PROMOTE_CHAINS_OF = `UPDATE deliveries SET state = 'pending', next_attempt_at = c.now, updated_at = c.now
+const PROMOTE_CHAINS_OF = `UPDATE deliveries SET state = 'pending', next_attempt_at = ${dueUnlessParked('c.now')}, updated_at = c.now
   FROM (SELECT f.now, (SELECT q.id FROM deliveries q WHERE q.webhook_id = d.webhook_id AND q.conversation_id = d.conversation_id
                        AND q.state = 'queued' ORDER BY q.id LIMIT 1) AS next
         FROM ${FINISHES} CROSS JOIN LATERAL (SELECT webhook_id, conversation_id FROM deliveries WHERE id = f.id) d

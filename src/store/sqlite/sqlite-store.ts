@@ -19,7 +19,7 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 import { WalSync } from './wal-sync.js';
 import type { SyncFn } from './wal-sync.js';
 import {
-  conversationParams, messageParams, PARKED_AT, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
+  conversationParams, dueUnlessParked, messageParams, PARKED_AT, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
   toWebhook, toWorkspace, webhookParams,
 } from '../rows.js';
 
@@ -909,9 +909,9 @@ function prepare(db: Database.Database) {
                       @response_excerpt, @error, @trigger)`),
     finishDelivery: p(`UPDATE deliveries SET state = ?, last_status_code = ?, last_error = ?, updated_at = ?, locked_until = 0
                        WHERE id = ? RETURNING webhook_id, conversation_id`),
-    retryDelivery: p(`UPDATE deliveries SET next_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = ?, locked_until = 0
-                      WHERE id = ?`),
-    promote: p(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?
+    retryDelivery: p(`UPDATE deliveries SET next_attempt_at = ${dueUnlessParked('?')}, last_status_code = ?, last_error = ?, updated_at = ?,
+                      locked_until = 0 WHERE id = ?`),
+    promote: p(`UPDATE deliveries SET state = 'pending', next_attempt_at = ${dueUnlessParked('?')}, updated_at = ?
                 WHERE id = (SELECT id FROM deliveries WHERE webhook_id = ? AND conversation_id = ?
                             AND state IN ('queued','pending') AND state = 'queued' ORDER BY id LIMIT 1)
                 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = ? AND conversation_id = ?
