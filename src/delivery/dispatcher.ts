@@ -71,7 +71,8 @@ export class Dispatcher extends PollingWorker {
     } else if (room > 0 && !allSaturated && store.runWhenFound && this.#d.clock === systemClock) {
       // Nothing due: the claim waits in the store and runs at the end of the group commit
       // that creates work (an inbound message's delivery, a chain's next), in that very
-      // transaction, until the next retry is due or the poll interval ends. Its room and
+      // transaction, until the next retry is due or the poll interval ends (then the loop
+      // looks again, as it would have after a sleep). Its room and
       // shares may be stale by then, but only ever smaller than what is free. It runs on the
       // system clock, so a dispatcher given another clock (a test's) never holds one.
       const holdMs = Math.max(1, Math.min(this.#d.pollIntervalMs, due !== null ? due - now : this.#d.pollIntervalMs));

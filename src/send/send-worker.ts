@@ -63,7 +63,7 @@ export class SendWorker extends PollingWorker {
     } else if (room > 0 && store.runWhenFound && this.#d.clock === systemClock) {
       // Nothing due: as the dispatcher's (see there), the claim waits in the store and
       // runs inside the group commit that adds a job (a reply's), until the next job is
-      // due or the poll interval ends; at stop, at once.
+      // due or the poll interval ends (then it looks again); at stop it ends at once.
       const holdMs = Math.max(1, Math.min(this.#d.pollIntervalMs, due !== null ? due - now : this.#d.pollIntervalMs));
       try {
         jobs = await store.runWhenFound(claimSendJobs, args, holdMs, this.stopping);

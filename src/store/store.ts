@@ -247,9 +247,10 @@ export interface Store extends Reads {
    * `run` for a body that looks for work (it returns a list, and takes `now`): the engine
    * runs it at the end of every group commit, inside it, until it finds something, so
    * work a group creates is found in that very group, without a transaction, a flush or
-   * a round trip of its own. At the latest after `holdMs`, or when `signal` aborts, it
-   * runs as a transaction of its own (and may find nothing). Its `now` is the time it
-   * runs at, by the system clock (`Date.now()`, as rows are stamped by `systemClock`).
+   * a round trip of its own. After `holdMs`, or when `signal` aborts, it settles with
+   * nothing found, without running (the caller then looks for work as it would have).
+   * Its `now` is the time it runs at, by the system clock (`Date.now()`, as rows are
+   * stamped by `systemClock`).
    * Only engines whose groups all go through one writer (SQLite) have it.
    */
   runWhenFound?<A extends { now: number }, R>(procedure: Procedure<A, R[]>, args: A, holdMs: number, signal: AbortSignal): Promise<R[]>;

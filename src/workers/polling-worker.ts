@@ -12,7 +12,7 @@ export abstract class PollingWorker {
   #loop: Promise<void> | null = null;
   #stopping = new AbortController();
 
-  /** Aborts at `stop()`: work a turn waits for in the store (`Store.runWhenFound`) runs at once. */
+  /** Aborts at `stop()`: a wait for work in the store (`Store.runWhenFound`) ends at once. */
   protected get stopping(): AbortSignal {
     return this.#stopping.signal;
   }

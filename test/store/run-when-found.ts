@@ -7,8 +7,8 @@ import { failOnceWorkspaceExists } from './fixtures/procedures.js';
 
 /**
  * `Store.runWhenFound` on an engine that has it: a work-finding body (the dispatcher's
- * claim) runs at the end of group commits until it finds something, or on its own at its
- * deadline or release.
+ * claim) runs at the end of group commits until it finds something, and ends with nothing
+ * at its deadline or release.
  */
 export function runWhenFoundSuite(name: string, open: () => Promise<Store>): void {
   describe(`${name}: runWhenFound`, () => {
@@ -71,12 +71,18 @@ export function runWhenFoundSuite(name: string, open: () => Promise<Store>): voi
       expect(claimed[0]!.delivery.attempts).toBe(1);
     });
 
-    it('runs on its own at its deadline, finding nothing, and with now as of when it runs', async () => {
+    it('ends with nothing at its deadline, without running, and runs with now as of when it runs', async () => {
       const s = await fresh();
       await withWebhook(s);
       const t0 = Date.now();
       expect(await s.runWhenFound!(claimDeliveries, claimArgs({ now: t0 }), 80, new AbortController().signal)).toEqual([]);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(75);
+      // A body that would fail if it ran: no group came, so it never ran (an idle store
+      // writes no transaction for it).
+      const ws = f.workspace();
+      await s.transaction((tx) => tx.insertWorkspace(ws));
+      expect(await s.run(failOnceWorkspaceExists, { now: Date.now(), id: 'none' })).toEqual([]);
+      expect(await s.runWhenFound!(failOnceWorkspaceExists, { now: Date.now(), id: ws.id }, 80, new AbortController().signal)).toEqual([]);
 
       const { createDelivery } = await withWebhook(s);
       const t1 = Date.now();
@@ -88,7 +94,7 @@ export function runWhenFoundSuite(name: string, open: () => Promise<Store>): voi
       expect(c!.delivery.nextAttemptAt).toBeGreaterThanOrEqual(t1 + 300 + 1_000 - 5);
     });
 
-    it('runs at once when its signal aborts', async () => {
+    it('ends at once when its signal aborts', async () => {
       const s = await fresh();
       await withWebhook(s);
       const stop = new AbortController();
@@ -112,7 +118,7 @@ export function runWhenFoundSuite(name: string, open: () => Promise<Store>): voi
       expect(await s.getWorkspace(ws.id)).toEqual(ws);
     });
 
-    it('runs at close instead of being dropped', async () => {
+    it('ends with nothing at close instead of being left pending', async () => {
       const s = await open();
       const held = s.runWhenFound!(claimDeliveries, claimArgs(), 60_000, new AbortController().signal);
       await s.close();

@@ -124,8 +124,9 @@ export class SqliteStore implements Store {
    * Runs `fn` at the end of every group commit, inside it and after its callbacks, until
    * it returns a non-empty list; that group's commit then settles it with the list. It
    * runs in a SAVEPOINT of its own, so a failure (which settles it with the error) leaves
-   * the group's callbacks alone. After `ms`, or at `release()`, it runs as a transaction
-   * of its own and settles with whatever it returns. `fn` gets the time it runs at
+   * the group's callbacks alone. After `ms`, or at `release()`, it settles with nothing,
+   * without running: the caller looks for work its usual way (an idle server then reads
+   * once per interval instead of writing a transaction). `fn` gets the time it runs at
    * (`Date.now()`, the clock rows are stamped with: a row the group created at its time
    * is never in `fn`'s future, as it could be for a `now` fixed earlier plus a timer).
    */
@@ -134,7 +135,7 @@ export class SqliteStore implements Store {
     const result = new Promise<R[]>((resolve, reject) => {
       held = { fn, timer: undefined as unknown as NodeJS.Timeout, resolve: resolve as (v: unknown[]) => void, reject };
     });
-    const release = () => this.#runHeld(held);
+    const release = () => this.#endHeld(held);
     held.timer = setTimeout(release, ms);
     held.timer.unref();
     this.#held.add(held);
@@ -143,11 +144,11 @@ export class SqliteStore implements Store {
 
   readonly #held = new Set<Held>();
 
-  /** A held body, no longer waiting for a group: a transaction of its own. */
-  #runHeld(h: Held): void {
+  /** A held body that no group gave anything: it ends with nothing. */
+  #endHeld(h: Held): void {
     if (!this.#held.delete(h)) return;
     clearTimeout(h.timer);
-    this.transaction((tx) => h.fn(tx, Date.now())).then(h.resolve, h.reject);
+    h.resolve([]);
   }
 
   /** The held bodies at the end of a group; those that found something (or failed) leave. */
@@ -309,8 +310,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    // Held bodies run now, as transactions of their own, before the store refuses them.
-    for (const h of [...this.#held]) this.#runHeld(h);
+    for (const h of [...this.#held]) this.#endHeld(h);
     this.#closed = true;
     while (this.#flushing || this.#scheduled || this.#queue.length > 0) {
       await new Promise((r) => setTimeout(r, 5));

@@ -13,7 +13,7 @@ export type ToWriter =
   | { t: 'run'; id: number; module: string; name: string; args: unknown }
   /** Run a work-finding procedure at the end of each group until it finds some (Store.runWhenFound). */
   | { t: 'hold'; id: number; module: string; name: string; args: { now: number }; ms: number }
-  /** Run held procedure `id` now, in a transaction of its own. */
+  /** End held procedure `id` now, with nothing found. */
   | { t: 'release'; id: number }
   /** Run a callback that lives on the event loop; the writer answers with `open`. */
   | { t: 'tx'; id: number }
