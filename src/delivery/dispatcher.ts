@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { WebhookId } from '../domain/ids.js';
-import { systemClock } from '../domain/time.js';
 import type { Clock } from '../domain/time.js';
 import type { Metrics } from '../metrics.js';
 import type { HttpClient } from '../net/http-client.js';
@@ -68,18 +67,18 @@ export class Dispatcher extends PollingWorker {
       } catch (err) {
         this.#d.log.error({ err }, 'delivery: claiming failed');
       }
-    } else if (room > 0 && !allSaturated && store.runWhenFound && this.#d.clock === systemClock) {
+    } else if (room > 0 && !allSaturated) {
       // Nothing due: the claim waits in the store and runs at the end of the group commit
       // that creates work (an inbound message's delivery, a chain's next), in that very
       // transaction, until the next retry is due or the poll interval ends (then the loop
-      // looks again, as it would have after a sleep). Its room and
-      // shares may be stale by then, but only ever smaller than what is free. It runs on the
-      // system clock, so a dispatcher given another clock (a test's) never holds one.
-      const holdMs = Math.max(1, Math.min(this.#d.pollIntervalMs, due !== null ? due - now : this.#d.pollIntervalMs));
+      // looks again, as it would have after a sleep). Its room and shares may be stale by
+      // then, but only ever smaller than what is free.
+      const held = this.claimWhenFound(store, this.#d.clock, claimDeliveries, args, due, this.#d.pollIntervalMs);
       try {
-        claimed = await store.runWhenFound(claimDeliveries, args, holdMs, this.stopping);
-        for (const c of claimed) this.#launch(c);
-        return;
+        if (held) {
+          for (const c of await held) this.#launch(c);
+          return;
+        }
       } catch (err) {
         this.#d.log.error({ err }, 'delivery: claiming failed');
       }

@@ -3,7 +3,6 @@ import type { Channel, Message } from '../domain/records.js';
 import { SEND_RETRY_POLICY } from '../domain/retry.js';
 import type { RetryPolicy } from '../domain/retry.js';
 import type { OutboundStatus } from '../domain/status.js';
-import { systemClock } from '../domain/time.js';
 import type { Clock } from '../domain/time.js';
 import type { ChannelContext, Connector, SendOutcome } from '../channels/connector.js';
 import type { HttpClient } from '../net/http-client.js';
@@ -46,7 +45,6 @@ export class SendWorker extends PollingWorker {
     this.#d = deps;
   }
 
-
   protected async turn(): Promise<void> {
     const room = this.#d.concurrency - this.inFlight.count;
     let jobs: SendJob[] = [];
@@ -60,15 +58,16 @@ export class SendWorker extends PollingWorker {
       } catch (err) {
         this.#d.log.error({ err }, 'send worker: claiming jobs failed');
       }
-    } else if (room > 0 && store.runWhenFound && this.#d.clock === systemClock) {
+    } else if (room > 0) {
       // Nothing due: as the dispatcher's (see there), the claim waits in the store and
       // runs inside the group commit that adds a job (a reply's), until the next job is
-      // due or the poll interval ends (then it looks again); at stop it ends at once.
-      const holdMs = Math.max(1, Math.min(this.#d.pollIntervalMs, due !== null ? due - now : this.#d.pollIntervalMs));
+      // due or the poll interval ends (then it looks again).
+      const held = this.claimWhenFound(store, this.#d.clock, claimSendJobs, args, due, this.#d.pollIntervalMs);
       try {
-        jobs = await store.runWhenFound(claimSendJobs, args, holdMs, this.stopping);
-        for (const job of jobs) this.inFlight.track(this.#process(job), () => this.notify());
-        return;
+        if (held) {
+          for (const job of await held) this.inFlight.track(this.#process(job), () => this.notify());
+          return;
+        }
       } catch (err) {
         this.#d.log.error({ err }, 'send worker: claiming jobs failed');
       }

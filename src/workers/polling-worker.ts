@@ -1,3 +1,7 @@
+import { systemClock } from '../domain/time.js';
+import type { Clock } from '../domain/time.js';
+import type { Procedure } from '../store/procedure.js';
+import type { Store } from '../store/store.js';
 import { InFlight, Wakeup } from './wakeup.js';
 
 /**
@@ -12,9 +16,18 @@ export abstract class PollingWorker {
   #loop: Promise<void> | null = null;
   #stopping = new AbortController();
 
-  /** Aborts at `stop()`: a wait for work in the store (`Store.runWhenFound`) ends at once. */
-  protected get stopping(): AbortSignal {
-    return this.#stopping.signal;
+  /**
+   * A claim that waits in the store until a group commit creates work (`Store.runWhenFound`),
+   * for a worker with nothing due: until `due` or the poll interval, whichever is first,
+   * and no longer than `stop()`. Undefined where the store cannot hold one, or where the
+   * worker's clock is not the system clock the store runs it on (a test's): sleep instead.
+   */
+  protected claimWhenFound<A extends { now: number }, R>(
+    store: Store, clock: Clock, claim: Procedure<A, R[]>, args: A, due: number | null, pollIntervalMs: number,
+  ): Promise<R[]> | undefined {
+    if (!store.runWhenFound || clock !== systemClock) return undefined;
+    const holdMs = Math.max(1, Math.min(pollIntervalMs, due !== null ? due - args.now : pollIntervalMs));
+    return store.runWhenFound(claim, args, holdMs, this.#stopping.signal);
   }
 
   start(): void {

@@ -6,7 +6,7 @@ import type {
 import type {
   Channel, Contact, Conversation, DeliveryAttempt, KeyMode, Message, OutboxEvent, Webhook, Workspace,
 } from '../../src/domain/records.js';
-import type { NewDelivery } from '../../src/store/store.js';
+import type { NewDelivery, Tx } from '../../src/store/store.js';
 
 /**
  * Small record factories for store tests. Every factory returns a complete, valid record
@@ -166,4 +166,20 @@ export function attempt(d: { id: DeliveryId; webhookId: WebhookId }, over: Parti
     trigger: 'scheduled',
     ...over,
   };
+}
+
+/**
+ * Inserts what one due delivery needs (a contact, its conversation, a `message.created`
+ * event) and the delivery to `webhookId`, all created at `at`; returns the delivery's id.
+ */
+export async function addDelivery(tx: Tx, ws: WorkspaceId, channelId: ChannelId, webhookId: WebhookId, at = Date.now()): Promise<DeliveryId> {
+  const ct = contact(ws);
+  await tx.insertContact(ct, []);
+  const conv = conversation(ws, ct.id, channelId);
+  await tx.insertConversation(conv);
+  const event = outboxEvent(ws, conv.id, { createdAt: at });
+  await tx.insertEvent(event);
+  const d = delivery(event, webhookId, { createdAt: at });
+  await tx.insertDelivery(d);
+  return d.id;
 }

@@ -34,17 +34,7 @@ export function runWhenFoundSuite(name: string, open: () => Promise<Store>): voi
       });
       // Loaded first: a writer thread registers a held body once its module is imported.
       expect(await s.run(claimDeliveries, claimArgs())).toEqual([]);
-      const createDelivery = () => s.transaction(async (tx) => {
-        const ct = f.contact(ws.id);
-        await tx.insertContact(ct, []);
-        const conv = f.conversation(ws.id, ct.id, ch.id);
-        await tx.insertConversation(conv);
-        const event = f.outboxEvent(ws.id, conv.id, { createdAt: Date.now() });
-        await tx.insertEvent(event);
-        const d = f.delivery(event, hook.id, { createdAt: Date.now() });
-        await tx.insertDelivery(d);
-        return d.id;
-      });
+      const createDelivery = () => s.transaction((tx) => f.addDelivery(tx, ws.id, ch.id, hook.id));
       return { ws, hook, createDelivery };
     }
     const claimArgs = (over: Partial<ClaimArgs> = {}): ClaimArgs => ({

@@ -36,6 +36,13 @@ interface Held {
   reject: (e: unknown) => void;
 }
 
+/** `result`, with `end` called at once if `signal` aborts before it settles (see `runWhenFound`). */
+export function endedOnAbort<T>(signal: AbortSignal, end: () => void, result: Promise<T>): Promise<T> {
+  if (signal.aborted) end();
+  else signal.addEventListener('abort', end, { once: true });
+  return result.finally(() => signal.removeEventListener('abort', end));
+}
+
 /** Most callbacks one group commit takes; bounds the latency a large batch adds. */
 const MAX_BATCH = 512;
 
@@ -115,9 +122,7 @@ export class SqliteStore implements Store {
 
   runWhenFound<A extends { now: number }, R>(procedure: Procedure<A, R[]>, args: A, holdMs: number, signal: AbortSignal): Promise<R[]> {
     const held = this.hold((tx, now) => procedure.body(tx, { ...args, now }), holdMs);
-    if (signal.aborted) held.release();
-    else signal.addEventListener('abort', held.release, { once: true });
-    return held.result.finally(() => signal.removeEventListener('abort', held.release));
+    return endedOnAbort(signal, held.release, held.result);
   }
 
   /**

@@ -8,7 +8,7 @@ import type { WireError } from '../thread-error.js';
 import { readVerbs, txVerbs } from '../verbs.js';
 import type { TxVerb } from '../verbs.js';
 import { moduleThread } from './module-thread.js';
-import { SqliteStore } from './sqlite-store.js';
+import { endedOnAbort, SqliteStore } from './sqlite-store.js';
 import { batchPerTurn } from './turn-batch.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
@@ -146,9 +146,7 @@ export class ThreadedSqliteStore {
       id = assigned;
       return { t: 'hold', id, module: procedure.module, name: procedure.name, args, ms: holdMs };
     }) as Promise<R[]>;
-    if (signal.aborted) release();
-    else signal.addEventListener('abort', release, { once: true });
-    return result.finally(() => signal.removeEventListener('abort', release));
+    return endedOnAbort(signal, release, result);
   }
 
   transaction<T>(fn: (tx: Tx) => Promise<T>, _options?: TransactionOptions): Promise<T> {

@@ -12,6 +12,7 @@ import { createMetrics } from '../../../src/metrics.js';
 import { createHttpClient } from '../../../src/net/http-client.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Store, TransactionOptions, Tx } from '../../../src/store/store.js';
+import { watchedStore } from '../../helpers/watched-store.js';
 import * as f from '../../store/factories.js';
 
 /**
@@ -53,62 +54,8 @@ describe('Dispatcher', () => {
     return { store: wrapped, release, records };
   }
 
-  it('frees a webhook\'s request slot when the answer is in, not when the attempt is recorded', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'roost-dispatcher-'));
-    const store = new SqliteStore(join(dir, 'roost.db'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    cleanups.push(() => store.close());
-    const { url, arrived } = await receiver();
-
-    // One webhook, two deliveries in two conversations (two chains: both pending at once).
-    const ws = f.workspace();
-    const ch = f.channel(ws.id);
-    const hook = f.webhook(ws.id, { url, events: ['message.created'] });
-    const ids = await store.transaction(async (tx) => {
-      await tx.insertWorkspace(ws);
-      await tx.insertChannel(ch);
-      await tx.insertWebhook(hook);
-      const out: string[] = [];
-      for (let i = 0; i < 2; i++) {
-        const ct = f.contact(ws.id);
-        await tx.insertContact(ct, []);
-        const conv = f.conversation(ws.id, ct.id, ch.id);
-        await tx.insertConversation(conv);
-        const event = f.outboxEvent(ws.id, conv.id, { createdAt: Date.now() - 1000 });
-        await tx.insertEvent(event);
-        const d = f.delivery(event, hook.id, { createdAt: Date.now() - 1000 });
-        await tx.insertDelivery(d);
-        out.push(d.id);
-      }
-      return out;
-    });
-
-    const held = holdingRecords(store);
-    const http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 5000, maxResponseBytes: 1024, connectionsPerOrigin: 4 });
-    const dispatcher = new Dispatcher({
-      store: held.store, http, clock: systemClock, log: pino({ level: 'silent' }), metrics: createMetrics(),
-      policy: { retry: { scheduleMs: [1000], jitter: 0, retryAfterCapMs: 60_000 }, overloadFloorMs: 0, disableAfterMs: 86_400_000 },
-      concurrency: 8, perWebhook: 1, timeoutMs: 5000, pollIntervalMs: 20, leaseMs: 30_000,
-    });
-    dispatcher.start();
-    cleanups.push(async () => {
-      held.release();
-      await dispatcher.stop();
-      await http.close();
-    });
-
-    // With one slot, the second request goes out while the first attempt's record is
-    // still held: the slot was the request's.
-    await vi.waitFor(() => expect(arrived).toHaveLength(2), { timeout: 5000 });
-    expect(arrived.sort()).toEqual([...ids].sort());
-    expect(held.records.started).toBe(2);
-    held.release();
-    await vi.waitFor(async () => {
-      const states = await Promise.all(ids.map((id) => store.getDelivery(ws.id, hook.id, id as never)));
-      expect(states.map((d) => d?.state)).toEqual(['succeeded', 'succeeded']);
-    }, { timeout: 5000 });
-  });
-  it('claims a delivery created while it is idle in the group that creates it, without a claim transaction of its own', async () => {
+  /** A real SQLite store with a workspace, a channel and a webhook pointed at a real receiver. */
+  async function hooked() {
     const dir = mkdtempSync(join(tmpdir(), 'roost-dispatcher-'));
     const store = new SqliteStore(join(dir, 'roost.db'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -122,47 +69,63 @@ describe('Dispatcher', () => {
       await tx.insertChannel(ch);
       await tx.insertWebhook(hook);
     });
+    return { store, ws, ch, hook, arrived };
+  }
 
-    const runs: string[] = [];
-    const held: number[] = [];
-    const run = store.run.bind(store);
-    const runWhenFound = store.runWhenFound.bind(store);
-    const watched = Object.assign(Object.create(store) as Store, {
-      run: ((p, args, options) => (runs.push(p.name), run(p, args, options))) as Store['run'],
-      runWhenFound: ((p, args, ms, signal) => (held.push(ms), runWhenFound(p, args, ms, signal))) as Store['runWhenFound'],
-      transaction: store.transaction.bind(store),
-    });
+  /** A started dispatcher over `store`, stopped (after `beforeStop`) when the test ends. */
+  function started(store: Store, o: { perWebhook: number; pollIntervalMs: number }, beforeStop: () => void = () => {}) {
     const http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 5000, maxResponseBytes: 1024, connectionsPerOrigin: 4 });
-    // A poll interval far beyond the test: only the held claim can find the delivery in time.
     const dispatcher = new Dispatcher({
-      store: watched, http, clock: systemClock, log: pino({ level: 'silent' }), metrics: createMetrics(),
+      store, http, clock: systemClock, log: pino({ level: 'silent' }), metrics: createMetrics(),
       policy: { retry: { scheduleMs: [1000], jitter: 0, retryAfterCapMs: 60_000 }, overloadFloorMs: 0, disableAfterMs: 86_400_000 },
-      concurrency: 8, perWebhook: 8, timeoutMs: 5000, pollIntervalMs: 60_000, leaseMs: 30_000,
+      concurrency: 8, perWebhook: o.perWebhook, timeoutMs: 5000, pollIntervalMs: o.pollIntervalMs, leaseMs: 30_000,
     });
     dispatcher.start();
     cleanups.push(async () => {
+      beforeStop();
       await dispatcher.stop();
       await http.close();
     });
+    return dispatcher;
+  }
+
+  it('frees a webhook\'s request slot when the answer is in, not when the attempt is recorded', async () => {
+    const { store, ws, ch, hook, arrived } = await hooked();
+    // One webhook, two deliveries in two conversations (two chains: both pending at once).
+    const ids = await store.transaction(async (tx) => [
+      await f.addDelivery(tx, ws.id, ch.id, hook.id, Date.now() - 1000),
+      await f.addDelivery(tx, ws.id, ch.id, hook.id, Date.now() - 1000),
+    ]);
+
+    const held = holdingRecords(store);
+    started(held.store, { perWebhook: 1, pollIntervalMs: 20 }, held.release);
+
+    // With one slot, the second request goes out while the first attempt's record is
+    // still held: the slot was the request's.
+    await vi.waitFor(() => expect(arrived).toHaveLength(2), { timeout: 5000 });
+    expect(arrived.sort()).toEqual([...ids].sort());
+    expect(held.records.started).toBe(2);
+    held.release();
+    await vi.waitFor(async () => {
+      const states = await Promise.all(ids.map((id) => store.getDelivery(ws.id, hook.id, id as never)));
+      expect(states.map((d) => d?.state)).toEqual(['succeeded', 'succeeded']);
+    }, { timeout: 5000 });
+  });
+
+  it('claims a delivery created while it is idle in the group that creates it, without a claim transaction of its own', async () => {
+    const { store, ws, ch, hook, arrived } = await hooked();
+    const { store: watched, runs, held } = watchedStore(store);
+    // A poll interval far beyond the test: only the held claim can find the delivery in time.
+    const dispatcher = started(watched, { perWebhook: 8, pollIntervalMs: 60_000 });
     await vi.waitFor(() => expect(held.length).toBeGreaterThan(0), { timeout: 5000 });
 
-    const id = await store.transaction(async (tx) => {
-      const ct = f.contact(ws.id);
-      await tx.insertContact(ct, []);
-      const conv = f.conversation(ws.id, ct.id, ch.id);
-      await tx.insertConversation(conv);
-      const event = f.outboxEvent(ws.id, conv.id, { createdAt: Date.now() });
-      await tx.insertEvent(event);
-      const d = f.delivery(event, hook.id, { createdAt: Date.now() });
-      await tx.insertDelivery(d);
-      return d.id;
-    });
+    const id = await store.transaction((tx) => f.addDelivery(tx, ws.id, ch.id, hook.id));
     await vi.waitFor(() => expect(arrived).toEqual([id]), { timeout: 5000 });
     expect(runs).not.toContain('claimDeliveries');
     expect(held.every((ms) => ms <= 60_000)).toBe(true);
     await vi.waitFor(async () => expect((await store.getDelivery(ws.id, hook.id, id))?.state).toBe('succeeded'), { timeout: 5000 });
 
-    // Stopped, a held claim runs at once; started again, claims are held again (not
+    // Stopped, a held claim ends at once; started again, claims are held again (not
     // returned at once by a signal left aborted, which would spin the loop).
     await dispatcher.stop();
     dispatcher.start();

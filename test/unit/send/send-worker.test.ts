@@ -9,7 +9,7 @@ import { systemClock } from '../../../src/domain/time.js';
 import { createHttpClient } from '../../../src/net/http-client.js';
 import { SendWorker } from '../../../src/send/send-worker.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../../src/store/store.js';
+import { watchedStore } from '../../helpers/watched-store.js';
 import * as f from '../../store/factories.js';
 
 /** The send worker against a real SQLite store and the sandbox connector (no provider). */
@@ -35,15 +35,7 @@ describe('SendWorker', () => {
       await tx.insertConversation(conv);
     });
 
-    const runs: string[] = [];
-    const held: number[] = [];
-    const run = store.run.bind(store);
-    const runWhenFound = store.runWhenFound.bind(store);
-    const watched = Object.assign(Object.create(store) as Store, {
-      run: ((p, args, options) => (runs.push(p.name), run(p, args, options))) as Store['run'],
-      runWhenFound: ((p, args, ms, signal) => (held.push(ms), runWhenFound(p, args, ms, signal))) as Store['runWhenFound'],
-      transaction: store.transaction.bind(store),
-    });
+    const { store: watched, runs, held } = watchedStore(store);
     const http = createHttpClient({ allowPrivate: true, defaultTimeoutMs: 5000, maxResponseBytes: 1024, connectionsPerOrigin: 4 });
     // A poll interval far beyond the test: only the held claim can find the job in time.
     const worker = new SendWorker({
@@ -68,7 +60,7 @@ describe('SendWorker', () => {
     expect(runs).not.toContain('claimSendJobs');
     expect(runs).toContain('recordSendOutcome');
 
-    // Stopped, the held claim runs at once and the worker stops promptly.
+    // Stopped, the held claim ends at once and the worker stops promptly.
     const t0 = Date.now();
     await worker.stop();
     expect(Date.now() - t0).toBeLessThan(5_000);
