@@ -157,6 +157,64 @@ describe('SqliteStore specifics', () => {
     await expect(s.transaction((tx) => tx.insertWorkspace(f.workspace()))).rejects.toThrow('EIO');
   });
 
+  it('inline: flushes each group on its own thread after the COMMIT and before any of its transactions settles', async () => {
+    const name = `${newId()}.db`;
+    const w1 = f.workspace();
+    const w2 = f.workspace();
+    const seen: Array<{ committed: number; settled: boolean }> = [];
+    let settled = false;
+    let reader: Database.Database | undefined;
+    const s = new SqliteStore(join(dir, name), {
+      flush: 'inline',
+      syncWalNow: () => {
+        reader ??= new Database(join(dir, name), { readonly: true });
+        const { n } = reader.prepare('SELECT count(*) AS n FROM workspaces WHERE id IN (?, ?)').get(w1.id, w2.id) as { n: number };
+        seen.push({ committed: n, settled });
+      },
+    });
+    stores.push(s);
+    try {
+      await Promise.all([s.transaction((tx) => tx.insertWorkspace(w1)), s.transaction((tx) => tx.insertWorkspace(w2))]).then(() => (settled = true));
+      // One group, one flush: both rows were committed when it ran, and nothing had settled.
+      expect(seen).toEqual([{ committed: 2, settled: false }]);
+    } finally {
+      reader?.close();
+    }
+  });
+
+  it('inline: a group\'s results, handed on at the end of the turn, leave before the next group blocks in its flush', async () => {
+    const log: string[] = [];
+    const s = new SqliteStore(join(dir, `${newId()}.db`), { flush: 'inline', syncWalNow: () => void log.push('flush') });
+    stores.push(s);
+    let second: Promise<unknown> | undefined;
+    const first = s.transaction(async (tx) => {
+      // Requested while the first group runs: the next group.
+      second = s.transaction((tx2) => tx2.insertWorkspace(f.workspace()));
+      await tx.insertWorkspace(f.workspace());
+    });
+    // As the writer thread does: results leave in one message at the end of the turn.
+    await first.then(() => new Promise<void>((resolve) => setImmediate(() => (log.push('handed on'), resolve()))));
+    await second;
+    expect(log).toEqual(['flush', 'handed on', 'flush']);
+  });
+
+  it('inline: rejects every transaction of a group whose flush failed, and goes on with the next group', async () => {
+    let fail = true;
+    const s = new SqliteStore(join(dir, `${newId()}.db`), {
+      flush: 'inline',
+      syncWalNow: () => {
+        if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      },
+    });
+    stores.push(s);
+    const group = [s.transaction((tx) => tx.insertWorkspace(f.workspace())), s.transaction((tx) => tx.insertWorkspace(f.workspace()))];
+    for (const p of group) await expect(p).rejects.toThrow('EIO');
+    fail = false;
+    const ws = f.workspace();
+    await s.transaction((tx) => tx.insertWorkspace(ws));
+    expect(await s.getWorkspace(ws.id)).toMatchObject({ id: ws.id });
+  });
+
   it('copies the WAL into the database file on its checkpointer thread, long before the writer would', async () => {
     const name = `${newId()}.db`;
     const s = fresh(name);

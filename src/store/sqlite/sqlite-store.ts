@@ -17,7 +17,7 @@ import type { Outcome, Pending } from '../group-commit.js';
 import { Checkpointer } from './checkpointer.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { WalSync } from './wal-sync.js';
-import type { SyncFn } from './wal-sync.js';
+import type { SyncFn, SyncNowFn } from './wal-sync.js';
 import {
   conversationParams, dueUnlessParked, messageParams, PARKED_AT, toAttempt, toChannel, toContact, toConversation, toDelivery, toEvent, toMessage,
   toWebhook, toWorkspace, webhookParams,
@@ -48,12 +48,13 @@ const MAX_BATCH = 512;
 
 /**
  * The embedded engine: one SQLite file in WAL mode; a commit is on disk before the
- * promise of `transaction()` resolves (WalSync flushes the WAL off the event loop).
+ * promise of `transaction()` resolves (WalSync flushes the WAL: off the event loop, or
+ * on the writer thread itself, see `flush`).
  *
  * Group commit: transactions requested in the same turn of the event loop are run one
  * after another inside one `BEGIN IMMEDIATE ... COMMIT`. One fsync then makes the whole
  * group durable, which is how a durable acknowledgement per webhook stays cheap under
- * load; the next group runs while the previous one is being flushed.
+ * load; on the event loop the next group runs while the previous one is being flushed.
  *
  * A group first runs without savepoints: a SAVEPOINT makes SQLite copy every page a
  * callback touches into a sub-journal (~20 pages per inbound message), which cost more
@@ -73,19 +74,23 @@ export class SqliteStore implements Store {
   #replayWrites = 0;
   readonly #checkpointer: Checkpointer | undefined;
   readonly #walSync: WalSync | undefined;
+  readonly #flushInline: boolean;
   readonly #channels = new ChannelCache();
 
   readonly #reader: boolean;
 
   /**
-   * `syncWal` replaces fdatasync (tests hold it to watch durability). `reader`: a second
-   * connection that only reads (the writer thread's main-thread side, see
-   * threaded-store.ts): no migrations, no checkpoints, and no transactions.
-   * `flushedBy: 'caller'`: transactions resolve at COMMIT and the caller flushes the WAL
-   * before it tells anyone (the writer thread hands its results to wal-syncer.ts).
+   * `syncWal` / `syncWalNow` replace fdatasync (tests hold or fail them to watch
+   * durability). `reader`: a second connection that only reads (the writer thread's
+   * main-thread side, see threaded-store.ts): no migrations, no checkpoints, and no
+   * transactions. `flush: 'inline'`: each group's WAL flush runs on the calling thread,
+   * right after its COMMIT and before its transactions settle, for the writer thread: it
+   * then answers the event loop itself, one hop instead of two through a flushing
+   * thread, and the groups that arrive meanwhile wait, as they would for the next flush.
    */
-  constructor(path: string, options: { syncWal?: SyncFn; reader?: boolean; flushedBy?: 'store' | 'caller' } = {}) {
+  constructor(path: string, options: { syncWal?: SyncFn; syncWalNow?: SyncNowFn; reader?: boolean; flush?: 'background' | 'inline' } = {}) {
     this.#reader = options.reader === true;
+    this.#flushInline = options.flush === 'inline';
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
@@ -102,7 +107,7 @@ export class SqliteStore implements Store {
     if (!this.#reader) migrate(this.#db);
     if (path !== ':memory:' && !this.#reader) {
       this.#checkpointer = new Checkpointer(path, () => this.#finishPass());
-      if (options.flushedBy !== 'caller') this.#walSync = new WalSync(path, options.syncWal);
+      this.#walSync = new WalSync(path, options.syncWal, options.syncWalNow);
     }
     this.#s = prepare(this.#db);
     // Transaction control, prepared once (a group in savepoint mode runs two per callback).
@@ -238,13 +243,25 @@ export class SqliteStore implements Store {
         else held.reject(outcome.error);
       }
     };
+    // Not known to be on disk: every transaction of the group fails (none is retried here).
+    const lost = (err: unknown) => {
+      for (const item of batch) item.reject(err);
+      for (const { held } of found) held.reject(err);
+    };
+    if (this.#walSync && this.#flushInline) {
+      try {
+        this.#walSync.flushNow();
+        done();
+      } catch (err) {
+        lost(err);
+      }
+      this.#afterFlush();
+      return;
+    }
     // The next group commit may run while this one is flushed to disk.
     this.#afterFlush();
     if (!this.#walSync) return done();
-    this.#walSync.durable().then(done, (err: unknown) => {
-      for (const item of batch) item.reject(err);
-      for (const { held } of found) held.reject(err);
-    });
+    this.#walSync.durable().then(done, lost);
   }
 
   /** Callbacks one after another in the open transaction; `rerun` at the first failure. */
@@ -306,7 +323,16 @@ export class SqliteStore implements Store {
   #afterFlush(): void {
     this.#flushing = false;
     if (this.#passToFinish) this.#finishPass();
-    if (this.#queue.length > 0) this.#schedule();
+    if (this.#queue.length === 0) return;
+    if (!this.#flushInline) return this.#schedule();
+    // Inline, the next group blocks this thread in its own flush: it starts a turn later,
+    // after the turn in which the caller hands this group's results on (the writer thread
+    // sends them at the end of its turn), so that they do not wait for it.
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#schedule();
+    });
   }
 
   /** Drops cached channels another connection of this process wrote (the writer thread's). */

@@ -1,5 +1,4 @@
-import { MessageChannel } from 'node:worker_threads';
-import type { MessagePort, Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Outcome } from '../group-commit.js';
 import type { Procedure } from '../procedure.js';
 import type { Reads, Store, TransactionOptions, Tx } from '../store.js';
@@ -36,8 +35,6 @@ interface Waiting {
  */
 export class ThreadedSqliteStore {
   readonly #worker: Worker;
-  /** Where the writer's results arrive, from its WAL syncer, once they are on disk. */
-  readonly #results: MessagePort;
   readonly #reader: SqliteStore;
   readonly #waiting = new Map<number, Waiting>();
   /**
@@ -55,16 +52,13 @@ export class ThreadedSqliteStore {
   readonly #closed: Promise<void>;
   #onClosed!: () => void;
 
-  private constructor(worker: Worker, results: MessagePort, reader: SqliteStore) {
+  private constructor(worker: Worker, reader: SqliteStore) {
     this.#worker = worker;
-    this.#results = results;
     this.#reader = reader;
     this.#closed = new Promise((resolve) => (this.#onClosed = resolve));
-    const receive = (batch: FromWriter[]) => {
+    worker.on('message', (batch: FromWriter[]) => {
       for (const m of batch) this.#onMessage(m);
-    };
-    worker.on('message', receive);
-    results.on('message', receive);
+    });
     const fail = (error: Error) => {
       const unexpected = this.#failure === undefined && this.#closing === undefined;
       this.#failure ??= error;
@@ -88,21 +82,18 @@ export class ThreadedSqliteStore {
     this.#idle();
   }
 
-  /** Nothing pending: neither the thread nor its results port keeps the process alive. */
+  /** Nothing pending: the thread does not keep the process alive. */
   #idle(): void {
     this.#worker.unref();
-    this.#results.unref();
   }
 
   #busy(): void {
     this.#worker.ref();
-    this.#results.ref();
   }
 
   /** Starts the writer thread (which applies migrations), then opens the reading connection. */
   static async open(path: string): Promise<Store> {
-    const { port1: results, port2: toLoop } = new MessageChannel();
-    const worker = writerThread(path, toLoop);
+    const worker = writerThread(path);
     let listeners: Array<[string, Parameters<Worker['once']>[1]]> = [];
     const first = await new Promise<FromWriter>((resolve, reject) => {
       listeners = [
@@ -117,11 +108,10 @@ export class ThreadedSqliteStore {
     });
     if (first.t === 'failed') {
       await worker.terminate();
-      results.close();
       throw fromWire(first.error);
     }
     const reader = new SqliteStore(path, { reader: true });
-    const writer = new ThreadedSqliteStore(worker, results, reader);
+    const writer = new ThreadedSqliteStore(worker, reader);
     const reads = Object.fromEntries(readVerbs.map((verb) => [verb, reader[verb]])) as unknown as Reads;
     return {
       ...reads,
@@ -242,13 +232,12 @@ export class ThreadedSqliteStore {
         await this.#closed;
       }
       await this.#worker.terminate();
-      this.#results.close();
       await this.#reader.close();
     })();
     return this.#closing;
   }
 }
 
-function writerThread(path: string, toLoop: MessagePort): Worker {
-  return moduleThread('writer-thread', import.meta.url, { workerData: { path, toLoop }, transferList: [toLoop] });
+function writerThread(path: string): Worker {
+  return moduleThread('writer-thread', import.meta.url, { workerData: { path } });
 }

@@ -1,7 +1,9 @@
-import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type SyncFn = (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => void;
+/** The same flush, on the calling thread (throws on failure). */
+export type SyncNowFn = (fd: number) => void;
 
 /**
  * Makes commits durable without blocking the event loop.
@@ -24,14 +26,25 @@ export type SyncFn = (fd: number, callback: (err: NodeJS.ErrnoException | null) 
 export class WalSync {
   readonly #walPath: string;
   readonly #sync: SyncFn;
+  readonly #syncNow: SyncNowFn;
   #fd: number | undefined;
   /** Committed, waiting for a flush that has not started yet. */
   #waiting: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   #inFlight: Promise<void> | null = null;
 
-  constructor(databasePath: string, sync: SyncFn = fdatasync) {
+  constructor(databasePath: string, sync: SyncFn = fdatasync, syncNow: SyncNowFn = fdatasyncSync) {
     this.#walPath = `${databasePath}-wal`;
     this.#sync = sync;
+    this.#syncNow = syncNow;
+  }
+
+  /**
+   * Flushes the WAL now, blocking the calling thread (throws if it could not): for a
+   * thread with nothing else to do meanwhile, whose next commit would only wait for this
+   * flush anyway (the SQLite writer thread, see SqliteStore's `flush: 'inline'`).
+   */
+  flushNow(): void {
+    this.#syncNow(this.#open());
   }
 
   /** Resolves once everything committed before the call is on disk. */

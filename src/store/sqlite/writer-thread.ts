@@ -8,7 +8,6 @@ import type { Tx } from '../store.js';
 import { fromWire, toWire } from '../thread-error.js';
 import { SqliteStore } from './sqlite-store.js';
 import { batchPerTurn } from './turn-batch.js';
-import { WalSyncer } from './wal-syncer.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
 /**
@@ -17,11 +16,12 @@ import type { FromWriter, ToWriter } from './writer-protocol.js';
  * loop spends no time in SQLite's writes. See threaded-store.ts for the other side.
  */
 const port = parentPort as MessagePort;
-const { path, toLoop } = workerData as { path: string; toLoop: MessagePort };
+const { path } = workerData as { path: string };
 
 function open(): SqliteStore | undefined {
   try {
-    return new SqliteStore(path, { flushedBy: 'caller' });
+    // Each group's flush on this thread, between its COMMIT and its results.
+    return new SqliteStore(path, { flush: 'inline' });
   } catch (error) {
     // The opener gets the error as data; with its port closed, this thread then ends.
     port.postMessage([{ t: 'failed', error: toWire(error) }] satisfies FromWriter[]);
@@ -32,11 +32,10 @@ function open(): SqliteStore | undefined {
 const opened = open();
 
 let store: SqliteStore;
-let syncer: WalSyncer;
 
 // Results leave in one message per turn (a group commit settles all its transactions at
-// once), to the syncer, which passes them on to the event loop once the WAL is flushed.
-const send = batchPerTurn<FromWriter>((batch) => syncer.forward(batch));
+// once, after its flush): durable by the time the event loop reads them.
+const send = batchPerTurn<FromWriter>((batch) => port.postMessage(batch));
 
 /** The Tx a body gets, noting the channels it writes (the event loop's cache forgets them). */
 function watched(tx: Tx, forget: ChannelId[]): Tx {
@@ -139,9 +138,9 @@ function onMessage(m: ToWriter): void {
     case 'close':
       // Requests sent before `close` are still waiting for their module: they run first.
       void Promise.allSettled([...loads]).then(() => store.close()).then(async () => {
-        // After the last results' batch (its turn ends first): the syncer passes them on first.
+        // After the last results' batch (its turn ends first).
         await new Promise((resolve) => setImmediate(resolve));
-        await syncer.close([{ t: 'closed' }] satisfies FromWriter[]);
+        port.postMessage([{ t: 'closed' }] satisfies FromWriter[]);
         port.close();
       });
       return;
@@ -150,7 +149,6 @@ function onMessage(m: ToWriter): void {
 
 if (opened) {
   store = opened;
-  syncer = new WalSyncer(path, toLoop);
   port.on('message', (batch: ToWriter[]) => {
     for (const m of batch) onMessage(m);
   });
