@@ -324,15 +324,11 @@ export class SqliteStore implements Store {
     this.#flushing = false;
     if (this.#passToFinish) this.#finishPass();
     if (this.#queue.length === 0) return;
-    if (!this.#flushInline) return this.#schedule();
-    // Inline, the next group blocks this thread in its own flush: it starts a turn later,
-    // after the turn in which the caller hands this group's results on (the writer thread
+    // Inline, the next group blocks this thread in its own flush: it is scheduled from the
+    // next turn, in which the caller hands this group's results on (the writer thread
     // sends them at the end of its turn), so that they do not wait for it.
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#schedule();
-    });
+    if (this.#flushInline) setImmediate(() => this.#schedule());
+    else this.#schedule();
   }
 
   /** Drops cached channels another connection of this process wrote (the writer thread's). */
