@@ -525,6 +525,25 @@ export function runStoreConformance(
           expect(await store.listConversations(ws.id, { offset: 10, limit: 2 })).toEqual({ items: [], total: 5 });
         });
 
+        it('lists both statuses interleaved in one order, a tie across statuses by id, in pages', async () => {
+          const { ws, ch, conv } = await graph();
+          const made = await conversations(ws.id, ch.id, [
+            { status: 'archived', lastReceivedAt: f.T0 + 50 },
+            { lastReceivedAt: f.T0 + 40 },
+            { status: 'archived', lastReceivedAt: f.T0 + 40 },
+            { status: 'archived', lastReceivedAt: f.T0 + 30 },
+            { lastReceivedAt: f.T0 + 60 },
+          ]);
+          const sortAt = (c: Conversation) => c.lastReceivedAt ?? c.createdAt;
+          const expected = [...made, conv]
+            .sort((a, b) => sortAt(b) - sortAt(a) || (a.id < b.id ? 1 : -1))
+            .map((c) => c.id);
+          const pages = await Promise.all([0, 2, 4].map((offset) => store.listConversations(ws.id, { offset, limit: 2 })));
+          expect(pages.flatMap((p) => p.items.map((c) => c.id))).toEqual(expected);
+          expect(pages.map((p) => p.total)).toEqual([6, 6, 6]);
+          expect(new Set(pages.flatMap((p) => p.items.map((c) => c.status)))).toEqual(new Set(['active', 'archived']));
+        });
+
         it('filters by status', async () => {
           const { ws, ch, conv } = await graph();
           const [arch1, arch2] = await conversations(ws.id, ch.id, [

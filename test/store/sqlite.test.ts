@@ -339,6 +339,50 @@ describe('SqliteStore specifics', () => {
     expect((await upgraded.listConversations(ws.id, { status: 'archived', offset: 0, limit: 1 })).total).toBe(1);
   });
 
+  it('turns the descending list indexes ascending and drops the unfiltered conversation list\'s (migration 8); the lists stay newest first', async () => {
+    const name = `${newId()}.db`;
+    const path = join(dir, name);
+    const first = fresh(name);
+    const ws = f.workspace();
+    const ch = f.channel(ws.id);
+    const ids: string[] = [];
+    await first.transaction(async (tx) => {
+      await tx.insertWorkspace(ws);
+      await tx.insertChannel(ch);
+      for (const [i, status] of (['active', 'archived', 'active'] as const).entries()) {
+        const ct = f.contact(ws.id);
+        await tx.insertContact(ct, []);
+        const c = f.conversation(ws.id, ct.id, ch.id, { status, lastReceivedAt: f.T0 + 1000 * (i + 1) });
+        ids.push(c.id);
+        await tx.insertConversation(c);
+      }
+    });
+    await first.close();
+    // Back to a database from before migration 8, with its descending indexes.
+    const raw = new Database(path);
+    raw.exec(`CREATE INDEX conversations_list ON conversations(workspace_id, sort_at DESC, id DESC);
+              DROP INDEX conversations_list_status; CREATE INDEX conversations_list_status ON conversations(workspace_id, status, sort_at DESC, id DESC);
+              DROP INDEX deliveries_webhook; CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id DESC);
+              DROP INDEX deliveries_webhook_state; CREATE INDEX deliveries_webhook_state ON deliveries(webhook_id, state, id DESC);
+              DELETE FROM migrations WHERE id = 8;`);
+    raw.close();
+    const upgraded = fresh(name);
+    const listed = async (status?: 'active' | 'archived') =>
+      (await upgraded.listConversations(ws.id, { status, offset: 0, limit: 10 })).items.map((c) => c.id);
+    expect(await listed()).toEqual([ids[2], ids[1], ids[0]]);
+    expect(await listed('active')).toEqual([ids[2], ids[0]]);
+    expect(await listed('archived')).toEqual([ids[1]]);
+    const db = new Database(path, { readonly: true });
+    try {
+      const defs = db.prepare(`SELECT name, sql FROM sqlite_master WHERE name IN
+        ('conversations_list', 'conversations_list_status', 'deliveries_webhook', 'deliveries_webhook_state')`).all() as Array<{ name: string; sql: string }>;
+      expect(defs.map((d) => d.name).sort()).toEqual(['conversations_list_status', 'deliveries_webhook', 'deliveries_webhook_state']);
+      for (const d of defs) expect(d.sql).not.toMatch(/DESC/i);
+    } finally {
+      db.close();
+    }
+  });
+
   it('creates the directory of the database file', async () => {
     const nested = join(dir, 'a', 'b', `${newId()}.db`);
     const s = new SqliteStore(nested);

@@ -266,4 +266,25 @@ CREATE TRIGGER conversation_counts_delete AFTER DELETE ON conversations BEGIN
 END;
 `,
   },
+  {
+    id: 8,
+    name: 'list indexes ascending, one conversation list index',
+    sql: `
+-- The newest entry of a DESC index on a growing key (ids, times) goes to its left end,
+-- where SQLite has no quick append: a full leaf there is rebalanced with its neighbours,
+-- and every group commit rewrote three or four pages of each such index (one WAL frame
+-- each). Ascending, the newest entry goes to the right end, which SQLite appends to in
+-- one page; the lists read these indexes backwards for their newest-first order.
+-- The conversation list without a status filter merges the two statuses' ranges of
+-- the status index (a compound SELECT, see listAllConversations): each inbound message
+-- then moves one conversation entry, not two (each a random page of a large index).
+DROP INDEX conversations_list;
+DROP INDEX conversations_list_status;
+CREATE INDEX conversations_list_status ON conversations(workspace_id, status, sort_at, id);
+DROP INDEX deliveries_webhook;
+CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);
+DROP INDEX deliveries_webhook_state;
+CREATE INDEX deliveries_webhook_state ON deliveries(webhook_id, state, id);
+`,
+  },
 ];

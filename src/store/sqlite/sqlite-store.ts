@@ -478,9 +478,11 @@ export class SqliteStore implements Store {
       args.push(...f.ids);
     }
     const w = where.join(' AND ');
-    const items = this.#cached(`SELECT * FROM conversations WHERE ${w} ORDER BY sort_at DESC, id DESC LIMIT (?+0) OFFSET ?`)
-      .all(...args, f.limit, f.offset)
-      .map(toConversation);
+    // Unfiltered, the statuses' two ranges of the list index, merged (migration 8).
+    const rows = f.ids || f.status
+      ? this.#cached(`SELECT * FROM conversations WHERE ${w} ORDER BY sort_at DESC, id DESC LIMIT (?+0) OFFSET ?`).all(...args, f.limit, f.offset)
+      : this.#s.listAllConversations.all(ws, ws, f.limit, f.offset);
+    const items = rows.map(toConversation);
     // Without ids, the total is the engine-kept counter (migration 7), not a count of rows.
     const total = f.ids
       ? (this.#cached(`SELECT count(*) AS n FROM conversations WHERE ${w}`).get(...args) as { n: number }).n
@@ -840,6 +842,10 @@ function prepare(db: Database.Database) {
 
     getChannel: p(`SELECT * FROM channels WHERE id = ? AND workspace_id = ? AND status <> 'deleted'`),
     getChannelForInbound: p(`SELECT * FROM channels WHERE id = ? AND status <> 'deleted'`),
+    // A merge of two index ranges, no sort: the statuses are the table's CHECK's two.
+    listAllConversations: p(`SELECT * FROM conversations WHERE workspace_id = ? AND status = 'active' UNION ALL
+                             SELECT * FROM conversations WHERE workspace_id = ? AND status = 'archived'
+                             ORDER BY sort_at DESC, id DESC LIMIT (?+0) OFFSET ?`),
     listChannels: p(`SELECT * FROM channels WHERE workspace_id = ? AND status <> 'deleted' ORDER BY id LIMIT (?+0) OFFSET ?`),
     countChannels: p(`SELECT count(*) AS n FROM channels WHERE workspace_id = ? AND status <> 'deleted'`),
     insertChannel: p(`INSERT INTO channels (id, workspace_id, name, platform_id, status, settings, secrets, created_at, updated_at)
