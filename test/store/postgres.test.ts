@@ -53,9 +53,12 @@ describe('PostgresStore specifics', () => {
       const client = new pg.Client({ connectionString: fresh.url });
       await client.connect();
       const rows = (await client.query('SELECT id, count(*)::int AS n FROM migrations GROUP BY id')).rows;
+      // Migration 9 dropped the events feed index that nothing read.
+      const feedIndex = (await client.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'events_workspace'`)).rowCount;
       await client.end();
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.every((r) => r.n === 1)).toBe(true);
+      expect(feedIndex).toBe(0);
       await Promise.all(stores.map((s) => s.close()));
     } finally {
       await fresh.drop();

@@ -358,13 +358,14 @@ describe('SqliteStore specifics', () => {
       }
     });
     await first.close();
-    // Back to a database from before migration 8, with its descending indexes.
+    // Back to a database from before migrations 8 and 9, with its descending indexes.
     const raw = new Database(path);
     raw.exec(`CREATE INDEX conversations_list ON conversations(workspace_id, sort_at DESC, id DESC);
               DROP INDEX conversations_list_status; CREATE INDEX conversations_list_status ON conversations(workspace_id, status, sort_at DESC, id DESC);
-              DROP INDEX deliveries_webhook; CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id DESC);
+              CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id DESC);
               DROP INDEX deliveries_webhook_state; CREATE INDEX deliveries_webhook_state ON deliveries(webhook_id, state, id DESC);
-              DELETE FROM migrations WHERE id = 8;`);
+              CREATE INDEX events_workspace ON events(workspace_id, id);
+              DELETE FROM migrations WHERE id IN (8, 9);`);
     raw.close();
     const upgraded = fresh(name);
     const listed = async (status?: 'active' | 'archived') =>
@@ -376,11 +377,35 @@ describe('SqliteStore specifics', () => {
     try {
       const defs = db.prepare(`SELECT name, sql FROM sqlite_master WHERE name IN
         ('conversations_list', 'conversations_list_status', 'deliveries_webhook', 'deliveries_webhook_state')`).all() as Array<{ name: string; sql: string }>;
-      expect(defs.map((d) => d.name).sort()).toEqual(['conversations_list_status', 'deliveries_webhook', 'deliveries_webhook_state']);
+      expect(defs.map((d) => d.name).sort()).toEqual(['conversations_list_status', 'deliveries_webhook_state']);
       for (const d of defs) expect(d.sql).not.toMatch(/DESC/i);
     } finally {
       db.close();
     }
+  });
+
+  it('drops the events feed index and the unfiltered delivery list index (migration 9)', async () => {
+    const name = `${newId()}.db`;
+    const path = join(dir, name);
+    await fresh(name).close();
+    const indexes = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('events_workspace', 'deliveries_webhook')`)
+          .all() as Array<{ name: string }>).map((r) => r.name).sort();
+      } finally {
+        db.close();
+      }
+    };
+    expect(indexes()).toEqual([]);
+    // Back to a database from before migration 9.
+    const raw = new Database(path);
+    raw.exec(`CREATE INDEX events_workspace ON events(workspace_id, id); CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);
+              DELETE FROM migrations WHERE id = 9;`);
+    raw.close();
+    expect(indexes()).toEqual(['deliveries_webhook', 'events_workspace']);
+    await fresh(name).close();
+    expect(indexes()).toEqual([]);
   });
 
   it('creates the directory of the database file', async () => {

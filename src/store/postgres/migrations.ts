@@ -215,4 +215,12 @@ DROP INDEX deliveries_webhook_state;
 CREATE INDEX deliveries_webhook_settled ON deliveries(webhook_id, state, id DESC) WHERE state NOT IN ('queued', 'pending');
 `,
   },
+  {
+    id: 9,
+    name: 'no events feed index',
+    sql: `
+-- (workspace_id, id) on events served a feed nothing reads; each inbound message wrote it.
+DROP INDEX events_workspace;
+`,
+  },
 ];

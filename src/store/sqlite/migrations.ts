@@ -287,4 +287,16 @@ DROP INDEX deliveries_webhook_state;
 CREATE INDEX deliveries_webhook_state ON deliveries(webhook_id, state, id);
 `,
   },
+  {
+    id: 9,
+    name: 'no events feed index, one delivery list index',
+    sql: `
+-- Each index an inbound message writes is a WAL frame per group commit and an insert per
+-- message. (workspace_id, id) on events served a feed nothing reads; the unfiltered
+-- delivery list of a webhook merges the four states' ranges of (webhook_id, state, id)
+-- instead of keeping (webhook_id, id) as well (see listAllDeliveries).
+DROP INDEX events_workspace;
+DROP INDEX deliveries_webhook;
+`,
+  },
 ];
