@@ -408,6 +408,61 @@ describe('SqliteStore specifics', () => {
     expect(indexes()).toEqual([]);
   });
 
+  describe('webhooks read inside group commits (the writer\'s cache)', () => {
+    const setUp = async () => {
+      const name = `${newId()}.db`;
+      const s = fresh(name);
+      const ws = f.workspace();
+      const ch = f.channel(ws.id);
+      const ct = f.contact(ws.id);
+      const conv = f.conversation(ws.id, ct.id, ch.id);
+      const hook = f.webhook(ws.id);
+      await s.transaction(async (tx) => {
+        await tx.insertWorkspace(ws);
+        await tx.insertChannel(ch);
+        await tx.insertContact(ct, []);
+        await tx.insertConversation(conv);
+        await tx.insertWebhook(hook);
+      });
+      // What an inbound event and a delivery's record see of the webhook, in one group.
+      const seen = () => s.transaction(async (tx) => ({
+        matched: (await tx.insertEvent(f.outboxEvent(ws.id, conv.id, { channelId: ch.id }))).map((w) => w.id),
+        status: (await tx.getWebhook(ws.id, hook.id))?.status,
+      }));
+      return { s, path: join(dir, name), ws, hook, seen };
+    };
+
+    it('sees what another connection committed since the last group', async () => {
+      const { path, hook, seen } = await setUp();
+      expect(await seen()).toEqual({ matched: [hook.id], status: 'enabled' });
+      const other = new Database(path);
+      other.prepare(`UPDATE webhooks SET status = 'disabled' WHERE id = ?`).run(hook.id);
+      other.close();
+      expect(await seen()).toEqual({ matched: [], status: 'disabled' });
+    });
+
+    it('sees its own writes at once, and forgets what a rolled-back callback read', async () => {
+      const { s, ws, hook, seen } = await setUp();
+      expect(await seen()).toEqual({ matched: [hook.id], status: 'enabled' });
+      await expect(s.transaction(async (tx) => {
+        await tx.updateWebhook({ ...hook, status: 'disabled', updatedAt: f.T0 + 1 });
+        expect((await tx.getWebhook(ws.id, hook.id))?.status).toBe('disabled');
+        throw new Error('changed my mind');
+      })).rejects.toThrow('changed my mind');
+      expect(await seen()).toEqual({ matched: [hook.id], status: 'enabled' });
+      // And in a group of several, where the failed callback's savepoint is rolled back.
+      const failing = s.transaction(async (tx) => {
+        await tx.updateWebhook({ ...hook, status: 'disabled', updatedAt: f.T0 + 2 });
+        await tx.getWebhook(ws.id, hook.id);
+        throw new Error('no');
+      });
+      const [after] = await Promise.all([seen(), expect(failing).rejects.toThrow('no')]);
+      expect(after).toEqual({ matched: [hook.id], status: 'enabled' });
+      await s.transaction((tx) => tx.setWebhookHealth(hook.id, f.T0 + 3));
+      expect((await s.transaction((tx) => tx.getWebhook(ws.id, hook.id)))?.firstFailureAt).toBe(f.T0 + 3);
+    });
+  });
+
   it('creates the directory of the database file', async () => {
     const nested = join(dir, 'a', 'b', `${newId()}.db`);
     const s = new SqliteStore(nested);

@@ -12,6 +12,7 @@ import type { Procedure } from '../procedure.js';
 import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, TransactionOptions, Tx } from '../store.js';
 import { assertAppendable } from '../appendable.js';
 import { ChannelCache } from '../channel-cache.js';
+import { WebhookCache } from './webhook-cache.js';
 import { settle } from '../group-commit.js';
 import type { Outcome, Pending } from '../group-commit.js';
 import { Checkpointer } from './checkpointer.js';
@@ -76,6 +77,7 @@ export class SqliteStore implements Store {
   readonly #walSync: WalSync | undefined;
   readonly #flushInline: boolean;
   readonly #channels = new ChannelCache();
+  readonly #webhooks = new WebhookCache();
 
   readonly #reader: boolean;
 
@@ -172,7 +174,7 @@ export class SqliteStore implements Store {
         c.release.run();
         if (value.length > 0) found.push({ held: h, outcome: { ok: true, value } });
       } catch (error) {
-        c.rollbackTo.run();
+        this.#rollbackTo();
         c.release.run();
         found.push({ held: h, outcome: { ok: false, error } });
       }
@@ -210,22 +212,24 @@ export class SqliteStore implements Store {
     const c = this.#control;
     try {
       c.begin.run();
+      this.#webhooks.sync(this.#s.dataVersion.get() as number);
       let run = await this.#runOptimistic(batch);
       if (run === 'rerun') {
         // A failed callback may have left half its writes: start the group over.
-        c.rollback.run();
+        this.#rollback();
         c.begin.run();
         run = await this.#runWithSavepoints(batch);
       }
       outcomes = run;
       // A lone callback that failed has nothing to commit.
-      if (outcomes.length === 1 && !outcomes[0]!.ok) c.rollback.run();
+      if (outcomes.length === 1 && !outcomes[0]!.ok) this.#rollback();
       else {
         if (this.#held.size > 0) found = await this.#probeHeld();
         c.commit.run();
       }
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
+      this.#webhooks.clear();
       try {
         if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
       } catch {
@@ -264,6 +268,18 @@ export class SqliteStore implements Store {
     this.#walSync.durable().then(done, lost);
   }
 
+  /** Rolls the group back; what its callbacks cached of the webhooks goes too. */
+  #rollback(): void {
+    this.#webhooks.clear();
+    this.#control.rollback.run();
+  }
+
+  /** Rolls one callback's savepoint back, as `#rollback` does the group. */
+  #rollbackTo(): void {
+    this.#webhooks.clear();
+    this.#control.rollbackTo.run();
+  }
+
   /** Callbacks one after another in the open transaction; `rerun` at the first failure. */
   async #runOptimistic(batch: Pending[]): Promise<Outcome[] | 'rerun'> {
     const outcomes: Outcome[] = [];
@@ -290,7 +306,7 @@ export class SqliteStore implements Store {
         c.release.run();
         outcomes.push({ ok: true, value });
       } catch (error) {
-        c.rollbackTo.run();
+        this.#rollbackTo();
         c.release.run();
         outcomes.push({ ok: false, error });
       }
@@ -626,13 +642,7 @@ export class SqliteStore implements Store {
       const values = conversationSet(c);
       if (this.#s.appendSameStatus.run(values).changes === 0) this.#s.appendChangingStatus.run(values);
       for (const e of events) this.#s.insertEvent.run(e.id, e.workspaceId, e.type, e.channelId, e.conversationId, e.payload, e.createdAt);
-      // One read of the workspace's webhooks serves every event on the same channel.
-      const enabled = new Map<ChannelId | null, Webhook[]>();
-      return events.map((e) => {
-        let hooks = enabled.get(e.channelId);
-        if (!hooks) enabled.set(e.channelId, (hooks = this.#s.matchingWebhooks.all(e.workspaceId, e.channelId).map(toWebhook)));
-        return hooks.filter((w) => w.events.includes(e.type));
-      });
+      return events.map((e) => this.#enabledWebhooks(e.workspaceId, e.channelId).filter((w) => w.events.includes(e.type)));
     },
     updateMessageStatus: async (id: MessageId, status: MessageStatus, error: MessageError | null, providerMessageId: string | null, at: number) => {
       this.#s.updateMessageStatus.run(status, error ? JSON.stringify(error) : null, providerMessageId, at, id);
@@ -654,13 +664,16 @@ export class SqliteStore implements Store {
       this.#s.rescheduleSendJob.run(runAt, lastError, messageId);
     },
     insertWebhook: async (w: Webhook) => {
+      this.#webhooks.clear();
       this.#s.insertWebhook.run(webhookParams(w));
     },
     updateWebhook: async (w: Webhook) => {
+      this.#webhooks.clear();
       this.#s.updateWebhook.run(webhookParams(w));
       this.#park(w.id, w.updatedAt ?? w.createdAt);
     },
     deleteWebhook: async (ws: WorkspaceId, id: WebhookId) => {
+      this.#webhooks.clear();
       if (this.#s.deleteWebhook.run(id, ws).changes !== 1) return false;
       // Its pending deliveries are dropped, and its log goes with it.
       this.#s.deleteWebhookAttempts.run(id);
@@ -669,8 +682,13 @@ export class SqliteStore implements Store {
     },
     insertEvent: async (e: OutboxEvent) => {
       this.#s.insertEvent.run(e.id, e.workspaceId, e.type, e.channelId, e.conversationId, e.payload, e.createdAt);
-      return this.matchingWebhooks(e.workspaceId, e.channelId, e.type);
+      return this.#enabledWebhooks(e.workspaceId, e.channelId).filter((w) => w.events.includes(e.type));
     },
+    // Inside a group, webhooks come from the writer's cache (see webhook-cache.ts).
+    getWebhook: async (ws: WorkspaceId, id: WebhookId) => this.#webhooks.webhook(ws, id, () => {
+      const r = this.#s.getWebhook.get(id, ws);
+      return r ? toWebhook(r) : undefined;
+    }),
     insertDelivery: async (d: NewDelivery) => {
       const state: DeliveryState = this.#s.chainOpen.get(d.webhookId, d.conversationId) ? 'queued' : 'pending';
       const at = d.createdAt;
@@ -706,16 +724,19 @@ export class SqliteStore implements Store {
       });
     },
     finishDelivery: async (id: DeliveryId, state: 'succeeded' | 'failed', statusCode: number | null, error: string | null, now: number) => {
-      const chain = this.#s.finishDelivery.get(state, statusCode, error, now, id) as { webhook_id: string; conversation_id: string } | undefined;
-      if (chain) this.#promote(chain.webhook_id, chain.conversation_id, now);
+      const chain = this.#s.finishDelivery.get(state, statusCode, error, now, id) as
+        { webhook_id: string; conversation_id: string; queued: number } | undefined;
+      if (chain?.queued) this.#promote(chain.webhook_id, chain.conversation_id, now);
     },
     retryDelivery: async (id: DeliveryId, nextAttemptAt: number, statusCode: number | null, error: string | null, now: number) => {
       this.#s.retryDelivery.run(nextAttemptAt, statusCode, error, now, id);
     },
     setWebhookHealth: async (id: WebhookId, firstFailureAt: number | null) => {
+      this.#webhooks.clear();
       this.#s.setWebhookHealth.run(firstFailureAt, id);
     },
     disableWebhook: async (id: WebhookId, reason: string, now: number) => {
+      this.#webhooks.clear();
       if (this.#s.disableWebhook.run(reason, now, id).changes !== 1) return false;
       this.#park(id, now);
       return true;
@@ -739,6 +760,11 @@ export class SqliteStore implements Store {
       this.#s.releaseSendLeases.run(now);
     },
   };
+
+  /** The workspace's enabled webhooks for a channel, inside a group (cached). */
+  #enabledWebhooks(ws: WorkspaceId, channelId: ChannelId | null): readonly Webhook[] {
+    return this.#webhooks.enabled(ws, channelId, () => this.#s.matchingWebhooks.all(ws, channelId).map(toWebhook));
+  }
 
   /** Parks a disabled webhook's pending deliveries, or makes an enabled one's parked deliveries due at `now`. */
   #park(webhookId: string, now: number): void {
@@ -942,8 +968,13 @@ function prepare(db: Database.Database) {
                       response_excerpt, error, trigger)
                       VALUES (@id, @delivery_id, @webhook_id, @url, @attempted_at, @duration_ms, @status_code,
                       @response_excerpt, @error, @trigger)`),
+    // With whether the chain has a queued delivery to promote: most have none, and the
+    // promotion is a statement of its own.
     finishDelivery: p(`UPDATE deliveries SET state = ?, last_status_code = ?, last_error = ?, updated_at = ?, locked_until = 0
-                       WHERE id = ? RETURNING webhook_id, conversation_id`),
+                       WHERE id = ? RETURNING webhook_id, conversation_id,
+                       EXISTS (SELECT 1 FROM deliveries q WHERE q.webhook_id = deliveries.webhook_id
+                               AND q.conversation_id = deliveries.conversation_id
+                               AND q.state IN ('queued','pending') AND q.state = 'queued') AS queued`),
     retryDelivery: p(`UPDATE deliveries SET next_attempt_at = ${dueUnlessParked('?')}, last_status_code = ?, last_error = ?, updated_at = ?,
                       locked_until = 0 WHERE id = ?`),
     promote: p(`UPDATE deliveries SET state = 'pending', next_attempt_at = ${dueUnlessParked('?')}, updated_at = ?
@@ -980,6 +1011,8 @@ function prepare(db: Database.Database) {
                     VALUES (?, ?, ?, ?, ?, ?, ?)`),
     nextDeliveryDue: p(`SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending' AND next_attempt_at < ${PARKED_AT}`),
     nextSendJobDue: p('SELECT min(run_at) AS t FROM send_jobs'),
+    // Changes when another connection has committed (see webhook-cache.ts).
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
     countEvents: p('SELECT count(*) AS n FROM events WHERE workspace_id = ?'),
     listEvents: p('SELECT * FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT (?+0)'),
   };
