@@ -35,9 +35,10 @@ export class WebhookCache {
     const key = `${ws}\u0000${id}`;
     if (this.#byId.has(key)) return this.#byId.get(key);
     const found = load();
+    const value = found && frozen(found);
     this.#room();
-    this.#byId.set(key, found && frozen(found));
-    return found && this.#byId.get(key);
+    this.#byId.set(key, value);
+    return value;
   }
 
   /** The workspace's enabled webhooks for a channel (its own and the generic ones). */
