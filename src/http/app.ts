@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { HttpClient } from '../net/http-client.js';
 import type { Store } from '../store/store.js';
 import { sendError, toRoostError } from './errors.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 import { applyMethodOverride } from './method-override.js';
 import { inboundRoutes } from './routes/inbound.js';
 import { v1Routes } from './routes/v1/index.js';
@@ -43,6 +44,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: deps.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: false,
