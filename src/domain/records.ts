@@ -49,7 +49,8 @@ export interface Contact {
   updatedAt: number | null;
 }
 
-export type ConversationStatus = 'active' | 'archived';
+export const CONVERSATION_STATUSES = ['active', 'archived'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 
 export interface Conversation {
   id: ConversationId;
@@ -123,7 +124,8 @@ export interface Webhook {
  *   queued -> pending -> succeeded
  *                 \----> failed   (schedule exhausted, or 410 Gone)
  */
-export type DeliveryState = 'queued' | 'pending' | 'succeeded' | 'failed';
+export const DELIVERY_STATES = ['queued', 'pending', 'succeeded', 'failed'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 export interface Delivery {
   id: DeliveryId;

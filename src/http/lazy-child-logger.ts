@@ -13,9 +13,28 @@ export function lazyChildLogger(parent: FastifyBaseLogger, bindings: Bindings, o
   return new LazyChildLogger(parent, bindings, options) as unknown as FastifyBaseLogger;
 }
 
-type Args = [unknown, ...unknown[]];
+type LogLine = (...args: [unknown, ...unknown[]]) => void;
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 class LazyChildLogger {
+  // One method per level, defined below: each calls the child's own (pino's read `this`).
+  declare fatal: LogLine;
+  declare error: LogLine;
+  declare warn: LogLine;
+  declare info: LogLine;
+  declare debug: LogLine;
+  declare trace: LogLine;
+  declare silent: LogLine;
+
+  static {
+    for (const level of LEVELS) {
+      this.prototype[level] = function (this: LazyChildLogger, ...args) {
+        const logger = this.#logger();
+        Reflect.apply(logger[level], logger, args);
+      };
+    }
+  }
+
   #made: FastifyBaseLogger | undefined;
   readonly #parent: FastifyBaseLogger;
   readonly #bindings: Bindings;
@@ -31,46 +50,12 @@ class LazyChildLogger {
     return (this.#made ??= this.#parent.child(this.#bindings, this.#options));
   }
 
-  /** A pino method, called on the child (pino's methods read `this`). */
-  #log(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent', args: Args): void {
-    const logger = this.#logger();
-    Reflect.apply(logger[level], logger, args);
-  }
-
   get level(): string {
     return this.#logger().level;
   }
 
   set level(level: string) {
     this.#logger().level = level;
-  }
-
-  fatal(...args: Args): void {
-    this.#log('fatal', args);
-  }
-
-  error(...args: Args): void {
-    this.#log('error', args);
-  }
-
-  warn(...args: Args): void {
-    this.#log('warn', args);
-  }
-
-  info(...args: Args): void {
-    this.#log('info', args);
-  }
-
-  debug(...args: Args): void {
-    this.#log('debug', args);
-  }
-
-  trace(...args: Args): void {
-    this.#log('trace', args);
-  }
-
-  silent(...args: Args): void {
-    this.#log('silent', args);
   }
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { newId } from '../../src/domain/ids.js';
+import type { Conversation } from '../../src/domain/records.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { runStoreConformance } from './conformance.js';
@@ -29,6 +30,45 @@ describe('SqliteStore specifics', () => {
     for (const s of stores.splice(0)) await s.close().catch(() => undefined);
     vi.restoreAllMocks();
   });
+
+  /** Reads a closed store's file through a connection of its own. */
+  const inspect = <T>(path: string, read: (db: Database.Database) => T): T => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return read(db);
+    } finally {
+      db.close();
+    }
+  };
+
+  /** Runs SQL on a closed store's file (to take it back to before a migration). */
+  const rewrite = (path: string, sql: string) => {
+    const db = new Database(path);
+    db.exec(sql);
+    db.close();
+  };
+
+  /** A closed database with a workspace, a channel and one conversation per spec (each its own contact). */
+  const withConversations = async (specs: Array<Partial<Conversation>>) => {
+    const name = `${newId()}.db`;
+    const first = fresh(name);
+    const ws = f.workspace();
+    const ch = f.channel(ws.id);
+    const ids: string[] = [];
+    await first.transaction(async (tx) => {
+      await tx.insertWorkspace(ws);
+      await tx.insertChannel(ch);
+      for (const spec of specs) {
+        const ct = f.contact(ws.id);
+        await tx.insertContact(ct, []);
+        const c = f.conversation(ws.id, ct.id, ch.id, spec);
+        ids.push(c.id);
+        await tx.insertConversation(c);
+      }
+    });
+    await first.close();
+    return { name, path: join(dir, name), ws, ids };
+  };
 
   it('says it is the sqlite engine', () => {
     expect(fresh().engine).toBe('sqlite');
@@ -273,8 +313,7 @@ describe('SqliteStore specifics', () => {
   it('records every migration in the migrations table', async () => {
     const name = `${newId()}.db`;
     await fresh(name).close();
-    const db = new Database(join(dir, name), { readonly: true });
-    try {
+    inspect(join(dir, name), (db) => {
       const rows = db.prepare('SELECT id, name, applied_at FROM migrations ORDER BY id').all() as Array<{ id: number; name: string; applied_at: number }>;
       expect(rows.map((r) => [r.id, r.name])).toEqual(SQLITE_MIGRATIONS.map((m) => [m.id, m.name]));
       for (const r of rows) expect(r.applied_at).toBeGreaterThan(0);
@@ -282,9 +321,7 @@ describe('SqliteStore specifics', () => {
       for (const t of ['workspaces', 'access_keys', 'channels', 'contacts', 'contact_identifiers', 'conversations', 'messages', 'send_jobs', 'webhooks', 'events']) {
         expect(tables).toContain(t);
       }
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('applies migrations once: reopening changes neither the schema nor the records', async () => {
@@ -294,17 +331,10 @@ describe('SqliteStore specifics', () => {
     const ws = f.workspace();
     await first.transaction((tx) => tx.insertWorkspace(ws));
     await first.close();
-    const read = () => {
-      const db = new Database(path, { readonly: true });
-      try {
-        return {
-          migrations: db.prepare('SELECT * FROM migrations ORDER BY id').all(),
-          schema: db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all(),
-        };
-      } finally {
-        db.close();
-      }
-    };
+    const read = () => inspect(path, (db) => ({
+      migrations: db.prepare('SELECT * FROM migrations ORDER BY id').all(),
+      schema: db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all(),
+    }));
     const before = read();
     for (let i = 0; i < 3; i++) await fresh(name).close();
     expect(read()).toEqual(before);
@@ -313,26 +343,10 @@ describe('SqliteStore specifics', () => {
   });
 
   it('counts the conversations a database already had when it gains conversation counts (migration 7)', async () => {
-    const name = `${newId()}.db`;
-    const path = join(dir, name);
-    const first = fresh(name);
-    const ws = f.workspace();
-    const ch = f.channel(ws.id);
-    await first.transaction(async (tx) => {
-      await tx.insertWorkspace(ws);
-      await tx.insertChannel(ch);
-      for (const status of ['active', 'active', 'archived'] as const) {
-        const ct = f.contact(ws.id);
-        await tx.insertContact(ct, []);
-        await tx.insertConversation({ ...f.conversation(ws.id, ct.id, ch.id), status });
-      }
-    });
-    await first.close();
+    const { name, path, ws } = await withConversations([{ status: 'active' }, { status: 'active' }, { status: 'archived' }]);
     // Back to a database from before migration 7.
-    const raw = new Database(path);
-    raw.exec(`DROP TRIGGER conversation_counts_insert; DROP TRIGGER conversation_counts_status;
+    rewrite(path, `DROP TRIGGER conversation_counts_insert; DROP TRIGGER conversation_counts_status;
               DROP TRIGGER conversation_counts_delete; DROP TABLE conversation_counts; DELETE FROM migrations WHERE id = 7;`);
-    raw.close();
     const upgraded = fresh(name);
     expect((await upgraded.listConversations(ws.id, { offset: 0, limit: 1 })).total).toBe(3);
     expect((await upgraded.listConversations(ws.id, { status: 'active', offset: 0, limit: 1 })).total).toBe(2);
@@ -340,69 +354,38 @@ describe('SqliteStore specifics', () => {
   });
 
   it('turns the descending list indexes ascending and drops the unfiltered conversation list\'s (migration 8); the lists stay newest first', async () => {
-    const name = `${newId()}.db`;
-    const path = join(dir, name);
-    const first = fresh(name);
-    const ws = f.workspace();
-    const ch = f.channel(ws.id);
-    const ids: string[] = [];
-    await first.transaction(async (tx) => {
-      await tx.insertWorkspace(ws);
-      await tx.insertChannel(ch);
-      for (const [i, status] of (['active', 'archived', 'active'] as const).entries()) {
-        const ct = f.contact(ws.id);
-        await tx.insertContact(ct, []);
-        const c = f.conversation(ws.id, ct.id, ch.id, { status, lastReceivedAt: f.T0 + 1000 * (i + 1) });
-        ids.push(c.id);
-        await tx.insertConversation(c);
-      }
-    });
-    await first.close();
+    const { name, path, ws, ids } = await withConversations((['active', 'archived', 'active'] as const)
+      .map((status, i) => ({ status, lastReceivedAt: f.T0 + 1000 * (i + 1) })));
     // Back to a database from before migrations 8 and 9, with its descending indexes.
-    const raw = new Database(path);
-    raw.exec(`CREATE INDEX conversations_list ON conversations(workspace_id, sort_at DESC, id DESC);
+    rewrite(path, `CREATE INDEX conversations_list ON conversations(workspace_id, sort_at DESC, id DESC);
               DROP INDEX conversations_list_status; CREATE INDEX conversations_list_status ON conversations(workspace_id, status, sort_at DESC, id DESC);
               CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id DESC);
               DROP INDEX deliveries_webhook_state; CREATE INDEX deliveries_webhook_state ON deliveries(webhook_id, state, id DESC);
               CREATE INDEX events_workspace ON events(workspace_id, id);
               DELETE FROM migrations WHERE id IN (8, 9);`);
-    raw.close();
     const upgraded = fresh(name);
     const listed = async (status?: 'active' | 'archived') =>
       (await upgraded.listConversations(ws.id, { status, offset: 0, limit: 10 })).items.map((c) => c.id);
     expect(await listed()).toEqual([ids[2], ids[1], ids[0]]);
     expect(await listed('active')).toEqual([ids[2], ids[0]]);
     expect(await listed('archived')).toEqual([ids[1]]);
-    const db = new Database(path, { readonly: true });
-    try {
-      const defs = db.prepare(`SELECT name, sql FROM sqlite_master WHERE name IN
-        ('conversations_list', 'conversations_list_status', 'deliveries_webhook', 'deliveries_webhook_state')`).all() as Array<{ name: string; sql: string }>;
-      expect(defs.map((d) => d.name).sort()).toEqual(['conversations_list_status', 'deliveries_webhook_state']);
-      for (const d of defs) expect(d.sql).not.toMatch(/DESC/i);
-    } finally {
-      db.close();
-    }
+    const defs = inspect(path, (db) => db.prepare(`SELECT name, sql FROM sqlite_master WHERE name IN
+      ('conversations_list', 'conversations_list_status', 'deliveries_webhook', 'deliveries_webhook_state')`).all() as Array<{ name: string; sql: string }>);
+    expect(defs.map((d) => d.name).sort()).toEqual(['conversations_list_status', 'deliveries_webhook_state']);
+    for (const d of defs) expect(d.sql).not.toMatch(/DESC/i);
   });
 
   it('drops the events feed index and the unfiltered delivery list index (migration 9)', async () => {
     const name = `${newId()}.db`;
     const path = join(dir, name);
     await fresh(name).close();
-    const indexes = () => {
-      const db = new Database(path, { readonly: true });
-      try {
-        return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('events_workspace', 'deliveries_webhook')`)
-          .all() as Array<{ name: string }>).map((r) => r.name).sort();
-      } finally {
-        db.close();
-      }
-    };
+    const indexes = () => inspect(path, (db) =>
+      (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('events_workspace', 'deliveries_webhook')`)
+        .all() as Array<{ name: string }>).map((r) => r.name).sort());
     expect(indexes()).toEqual([]);
     // Back to a database from before migration 9.
-    const raw = new Database(path);
-    raw.exec(`CREATE INDEX events_workspace ON events(workspace_id, id); CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);
+    rewrite(path, `CREATE INDEX events_workspace ON events(workspace_id, id); CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);
               DELETE FROM migrations WHERE id = 9;`);
-    raw.close();
     expect(indexes()).toEqual(['deliveries_webhook', 'events_workspace']);
     await fresh(name).close();
     expect(indexes()).toEqual([]);

@@ -7,6 +7,7 @@ import type {
   Channel, Contact, ContactIdentifier, Conversation, DeliveryAttempt, DeliveryState, Message, MessageError, OutboxEvent, Webhook,
   WebhookEventType,
 } from '../../domain/records.js';
+import { CONVERSATION_STATUSES, DELIVERY_STATES } from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
 import type { Procedure } from '../procedure.js';
 import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, TransactionOptions, Tx } from '../store.js';
@@ -494,10 +495,10 @@ export class SqliteStore implements Store {
       args.push(...f.ids);
     }
     const w = where.join(' AND ');
-    // Unfiltered, the statuses' two ranges of the list index, merged (migration 8).
+    // Unfiltered, the statuses' ranges of the list index, merged (see mergedRanges).
     const rows = f.ids || f.status
       ? this.#cached(`SELECT * FROM conversations WHERE ${w} ORDER BY sort_at DESC, id DESC LIMIT (?+0) OFFSET ?`).all(...args, f.limit, f.offset)
-      : this.#s.listAllConversations.all(ws, ws, f.limit, f.offset);
+      : this.#s.listAllConversations.all({ ws, limit: f.limit, offset: f.offset });
     const items = rows.map(toConversation);
     // Without ids, the total is the engine-kept counter (migration 7), not a count of rows.
     const total = f.ids
@@ -855,6 +856,17 @@ function rowOf(names: string[], values: unknown[], from: number, to: number): Re
  * bundles it) cost what preparing it does, as if prepared again every time (an empty
  * claim ~40 µs instead of ~4; see BENCHMARKS.md). With an expression it keeps its plan.
  */
+/**
+ * A newest-first page over every value of `column` (the table's CHECK lists them all):
+ * one range of the (…, column, order) index per value, merged by a compound SELECT
+ * without a sort, so a list without that filter needs no index of its own (migrations 8
+ * and 9). Named parameters: those of `where`, `@limit` and `@offset`.
+ */
+function mergedRanges(table: string, where: string, column: string, values: readonly string[], orderBy: string): string {
+  return `${values.map((v) => `SELECT * FROM ${table} WHERE ${where} AND ${column} = '${v}'`).join(' UNION ALL ')}
+          ORDER BY ${orderBy} LIMIT (@limit+0) OFFSET @offset`;
+}
+
 function prepare(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   return {
@@ -870,10 +882,7 @@ function prepare(db: Database.Database) {
 
     getChannel: p(`SELECT * FROM channels WHERE id = ? AND workspace_id = ? AND status <> 'deleted'`),
     getChannelForInbound: p(`SELECT * FROM channels WHERE id = ? AND status <> 'deleted'`),
-    // A merge of two index ranges, no sort: the statuses are the table's CHECK's two.
-    listAllConversations: p(`SELECT * FROM conversations WHERE workspace_id = ? AND status = 'active' UNION ALL
-                             SELECT * FROM conversations WHERE workspace_id = ? AND status = 'archived'
-                             ORDER BY sort_at DESC, id DESC LIMIT (?+0) OFFSET ?`),
+    listAllConversations: p(mergedRanges('conversations', 'workspace_id = @ws', 'status', CONVERSATION_STATUSES, 'sort_at DESC, id DESC')),
     listChannels: p(`SELECT * FROM channels WHERE workspace_id = ? AND status <> 'deleted' ORDER BY id LIMIT (?+0) OFFSET ?`),
     countChannels: p(`SELECT count(*) AS n FROM channels WHERE workspace_id = ? AND status <> 'deleted'`),
     insertChannel: p(`INSERT INTO channels (id, workspace_id, name, platform_id, status, settings, secrets, created_at, updated_at)
@@ -996,10 +1005,7 @@ function prepare(db: Database.Database) {
                                 WHEN state = 'pending' AND next_attempt_at < ${PARKED_AT} THEN ? ELSE next_attempt_at END
                               WHERE locked_until > 0`),
     releaseSendLeases: p('UPDATE send_jobs SET locked_until = 0, run_at = ? WHERE locked_until > 0'),
-    // A merge of the state index's four ranges, no sort (migration 9): the CHECK's states.
-    listAllDeliveries: p(`${['queued', 'pending', 'succeeded', 'failed']
-      .map((s) => `SELECT * FROM deliveries WHERE webhook_id = @webhook AND workspace_id = @ws AND state = '${s}'`).join(' UNION ALL ')}
-                          ORDER BY id DESC LIMIT (@limit+0) OFFSET @offset`),
+    listAllDeliveries: p(mergedRanges('deliveries', 'webhook_id = @webhook AND workspace_id = @ws', 'state', DELIVERY_STATES, 'id DESC')),
     countDeliveries: p('SELECT count(*) AS n FROM deliveries WHERE webhook_id = ? AND workspace_id = ?'),
     listDeliveriesByState: p('SELECT * FROM deliveries WHERE webhook_id = ? AND workspace_id = ? AND state = ? ORDER BY id DESC LIMIT (?+0) OFFSET ?'),
     countDeliveriesByState: p('SELECT count(*) AS n FROM deliveries WHERE webhook_id = ? AND workspace_id = ? AND state = ?'),

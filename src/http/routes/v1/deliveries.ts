@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { invalid, notFound } from '../../../domain/errors.js';
+import { DELIVERY_STATES } from '../../../domain/records.js';
 import type { DeliveryState } from '../../../domain/records.js';
 import { attemptV1, deliveryV1 } from '../../../domain/views-v1.js';
 import { recover, redeliver } from '../../../delivery/manual.js';
@@ -10,7 +11,6 @@ import { pathId } from './ids.js';
 
 type P = { Params: { id: string } };
 type PD = { Params: { id: string; deliveryId: string } };
-const STATES: readonly DeliveryState[] = ['queued', 'pending', 'succeeded', 'failed'];
 
 /** The delivery log of a webhook, manual redelivery and recovery. */
 export function deliveryRoutes(deps: AppDeps) {
@@ -20,7 +20,7 @@ export function deliveryRoutes(deps: AppDeps) {
       const { offset, limit } = offsetLimit(query);
       let state: DeliveryState | undefined;
       if (query.status !== undefined && query.status !== '') {
-        if (!STATES.includes(query.status as DeliveryState)) throw invalid('status', `must be one of ${STATES.join(', ')}`);
+        if (!DELIVERY_STATES.includes(query.status as DeliveryState)) throw invalid('status', `must be one of ${DELIVERY_STATES.join(', ')}`);
         state = query.status as DeliveryState;
       }
       const ws = req.caller.workspace.id;
