@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newId, parseId } from '../../../src/domain/ids.js';
 
 describe('newId', () => {
@@ -26,6 +26,31 @@ describe('newId', () => {
     expect(new Set(ids).size).toBe(1_000);
     expect([...ids].sort()).toEqual(ids);
     for (let i = 1; i < ids.length; i++) expect(ids[i]! > ids[i - 1]!).toBe(true);
+  });
+
+  it('draws fresh random bits for every id, across refills of its random pool (256 ids each)', () => {
+    const ids = Array.from({ length: 2_000 }, () => newId());
+    // The last 40 bits are random in every id: a pool that did not advance would repeat them.
+    expect(new Set(ids.map((id) => id.slice(22))).size).toBe(2_000);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  describe('when the clock steps back', () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it('keeps the last millisecond and counts on, so order still holds', () => {
+      const t = Date.now() + 60_000;
+      const now = vi.spyOn(Date, 'now').mockReturnValue(t);
+      const a = newId();
+      now.mockReturnValue(t - 5_000);
+      const b = newId();
+      expect(b > a).toBe(true);
+      expect(parseInt(b.slice(0, 12), 16)).toBe(t);
+      now.mockReturnValue(t + 1);
+      const c = newId();
+      expect(parseInt(c.slice(0, 12), 16)).toBe(t + 1);
+      expect(c > b).toBe(true);
+    });
   });
 
   it('stays ordered across milliseconds', async () => {
