@@ -3,7 +3,10 @@
  * the functions with the most self time, then the most inclusive time (a text view of
  * the flame graph that Chrome DevTools or speedscope draw from the same file).
  *
- *   npx tsx bench/profile-summary.ts bench/results/prof/CPU.*.cpuprofile [rows] [filter regexp]
+ *   npx tsx bench/profile-summary.ts bench/results/prof/CPU.*.cpuprofile [rows] [filter regexp] [--last=<seconds>]
+ *
+ * `--last=12` keeps only the profile's last 12 seconds: the load's steady state, without
+ * the start, the warm-up and the first sight of every contact.
  */
 import { readFileSync } from 'node:fs';
 
@@ -18,9 +21,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, rowsArg, filterArg] = process.argv.slice(2);
+const lastArg = process.argv.find((a) => a.startsWith('--last='));
+const [file, rowsArg, filterArg] = process.argv.slice(2).filter((a) => a !== lastArg);
 if (!file) {
-  console.error('usage: tsx bench/profile-summary.ts <file.cpuprofile> [rows] [filter regexp]');
+  console.error('usage: tsx bench/profile-summary.ts <file.cpuprofile> [rows] [filter regexp] [--last=<seconds>]');
   process.exit(2);
 }
 const rows = Number(rowsArg ?? 30);
@@ -37,9 +41,14 @@ const label = (n: ProfileNode) => {
 
 // Time per sampled node (µs), then per function: self, and inclusive (once per stack).
 const perNode = new Map<number, number>();
+const span = profile.timeDeltas.reduce((a, b) => a + b, 0);
+const from = lastArg ? span - Number(lastArg.slice('--last='.length)) * 1e6 : 0;
 let total = 0;
+let at = 0;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
+  at += dt;
+  if (at < from) return;
   perNode.set(id, (perNode.get(id) ?? 0) + dt);
   total += dt;
 });
