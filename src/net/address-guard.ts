@@ -25,6 +25,14 @@ for (const [net, bits] of [
   ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96],
 ] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
 
+/**
+ * The host as the guards compare it: IPv6 brackets off, and a fully qualified name's
+ * final dot too (`localhost.` resolves like `localhost`).
+ */
+export function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+}
+
 /** Checks a URL's scheme and, for IP-literal hosts, its address. Returns a reason when refused. */
 export function checkTargetUrl(raw: string, allowPrivate: boolean, { requireHttps }: { requireHttps: boolean }): string | undefined {
   let url: URL;
@@ -37,7 +45,7 @@ export function checkTargetUrl(raw: string, allowPrivate: boolean, { requireHttp
   if (url.username || url.password) return 'must not contain credentials';
   if (requireHttps && url.protocol !== 'https:' && !allowPrivate) return 'must use https';
   if (allowPrivate) return undefined;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = hostOf(url);
   if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal')) return 'must not point to a private address';
   if (isIP(host) && isPrivateAddress(host)) return 'must not point to a private address';
   return undefined;

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent, errors as undiciErrors } from 'undici';
-import { isPrivateAddress } from './address-guard.js';
+import { hostOf, isPrivateAddress } from './address-guard.js';
 
 export interface HttpRequest {
   url: string;
@@ -140,7 +140,7 @@ function targetOf(raw: string): Target {
   let t = targets.get(raw);
   if (!t) {
     const url = new URL(raw);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const host = hostOf(url);
     t = { origin: url.origin, path: url.pathname + url.search, host, literalPrivate: isIP(host) ? isPrivateAddress(host) : host === 'localhost' };
     if (targets.size >= TARGETS_LIMIT) targets.clear();
     targets.set(raw, t);

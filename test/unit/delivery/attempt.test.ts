@@ -482,7 +482,8 @@ describe('attemptDelivery', () => {
     srv = await startServer();
     const guarded = createHttpClient({ allowPrivate: false, defaultTimeoutMs: TIMEOUT_MS, maxResponseBytes: 65_536, connectionsPerOrigin: 4 });
     try {
-      for (const url of [`${srv.base}/h`, `http://localhost:${new URL(srv.base).port}/h`]) {
+      const port = new URL(srv.base).port;
+      for (const url of [`${srv.base}/h`, `http://localhost:${port}/h`, `http://localhost.:${port}/h`]) {
         const r = await attemptDelivery(guarded, claimFor(url), Date.now(), TIMEOUT_MS);
         expect(r).toMatchObject({ kind: 'unreachable', overloaded: false });
         expect(r.kind === 'unreachable' && r.error).toMatch(/^refused_private_address: /);
