@@ -11,6 +11,7 @@ import type { ManualDeps } from '../delivery/manual.js';
 import type { Metrics } from '../metrics.js';
 import type { HttpClient } from '../net/http-client.js';
 import type { Store } from '../store/store.js';
+import { decodeContentEncoding } from './content-encoding.js';
 import { sendError, toRoostError } from './errors.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { applyMethodOverride } from './method-override.js';
@@ -55,6 +56,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       }),
   });
 
+  app.addHook('preParsing', decodeContentEncoding);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RoostError } from '../domain/errors.js';
 import type { ErrorKind } from '../domain/errors.js';
+import { isDecodeError } from './content-encoding.js';
 
 /** The only place that maps an error kind to an HTTP status (seed 004's table). */
 const STATUS: Record<ErrorKind, number> = {
@@ -47,6 +48,7 @@ export function toRoostError(err: unknown, req: FastifyRequest): RoostError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new RoostError('bad_request', 'invalid Content-Length');
   }
+  if (isDecodeError(err)) return new RoostError('bad_request', 'request body does not decode as its Content-Encoding says');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new RoostError('bad_request', fe.message || 'bad request');
   }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageResponse, startFakeSendblue } from '../helpers/fake-sendblue.js';
@@ -521,6 +522,47 @@ describe('request limits and private URLs (ROOST_BODY_LIMIT_BYTES=2048, ROOST_AL
     // Just under the limit is fine.
     const small = await api('POST', '/v1/send', { ...big, content: { text: 'x'.repeat(1024) } });
     expect(small.status, small.text).toBe(202);
+  });
+
+  describe('compressed request bodies (Content-Encoding)', () => {
+    const message = (to: string, text = 'squeezed') => Buffer.from(JSON.stringify({ from: sandbox.id, to, type: 'text', content: { text } }));
+
+    it.each([
+      ['gzip', gzipSync], ['x-gzip', gzipSync], ['deflate', deflateSync], ['br', brotliCompressSync], ['GZIP', gzipSync],
+    ] as const)('reads a %s body as the JSON it encodes, on the API and on a provider webhook', async (coding, encode) => {
+      const to = phone();
+      const sent = await api('POST', '/v1/send', encode(message(to, `via ${coding}`)), { 'content-encoding': coding });
+      expect(sent.status, sent.text).toBe(202);
+      const inbound = await postInbound(sandbox.inboundUrl, encode(Buffer.from(JSON.stringify({ from: to, text: 'back' }))), { 'content-encoding': coding });
+      expect(inbound.status, inbound.text).toBe(200);
+      const [conversation] = await conversationsOf(api, to);
+      const texts = (await listAll(api, `/v1/conversations/${conversation.id}/messages`)).map((m: Json) => m.content.text);
+      expect(texts.sort()).toEqual(['back', `via ${coding}`].sort());
+    });
+
+    it('counts the decoded bytes against the limit: a small body that inflates past it is a 413, and nothing is stored', async () => {
+      const to = phone();
+      const bomb = gzipSync(message(to, 'x'.repeat(1_000_000)));
+      expect(bomb.length).toBeLessThan(2048);
+      expectError(await api('POST', '/v1/send', bomb, { 'content-encoding': 'gzip' }), 413);
+      expect(await conversationsOf(api, to)).toHaveLength(0);
+      // The connection and the server are fine after it.
+      expect((await api('POST', '/v1/send', gzipSync(message(to)), { 'content-encoding': 'gzip' })).status).toBe(202);
+    });
+
+    it('answers a body that does not decode with 400, and an unknown coding with 415, both in the errors format', async () => {
+      const to = phone();
+      expectError(await api('POST', '/v1/send', message(to), { 'content-encoding': 'gzip' }), 400);
+      expectError(await api('POST', '/v1/send', gzipSync(message(to)).subarray(0, 20), { 'content-encoding': 'gzip' }), 400);
+      expectError(await api('POST', '/v1/send', message(to), { 'content-encoding': 'br' }), 400);
+      expectError(await api('POST', '/v1/send', message(to), { 'content-encoding': 'compress' }), 415);
+      expectError(await api('POST', '/v1/send', gzipSync(gzipSync(message(to))), { 'content-encoding': 'gzip, gzip' }), 415);
+      expectError(await postInbound(sandbox.inboundUrl, Buffer.from('{"from":"+31612345678","text":"x"}'), { 'content-encoding': 'deflate' }), 400);
+      expect(await conversationsOf(api, to)).toHaveLength(0);
+      // identity is no coding at all, and a GET's header is ignored.
+      expect((await api('POST', '/v1/send', message(to), { 'content-encoding': 'identity' })).status).toBe(202);
+      expect((await api('GET', '/v1/conversations', undefined, { 'content-encoding': 'gzip' })).status).toBe(200);
+    });
   });
 
   it('refuses webhook URLs that are plain http or private with 422 code 10 on url', async () => {

@@ -65,7 +65,7 @@ export async function postInbound(
   const res = await fetch(url, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
-    body: method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    body: method === 'GET' ? undefined : typeof body === 'string' ? body : body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body),
   });
   const text = await res.text();
   let json: unknown;
