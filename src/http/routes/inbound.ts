@@ -7,15 +7,13 @@ import type { AppDeps } from '../app.js';
 
 /** Provider webhooks: `POST /inbound/{channelId}` (GET too, for providers that verify or report with GET). */
 export function inboundRoutes(deps: AppDeps) {
+  // Made once, not per request: the hot path allocates what changes only.
+  const inboundDeps = { ...deps, onCommitted: deps.onEventsCommitted };
   return async function (app: FastifyInstance) {
     const handler = async (req: FastifyRequest<{ Params: { channelId: string } }>, reply: FastifyReply) => {
       const channelId = parseId<'channel'>(req.params.channelId);
       if (!channelId) throw notFound('channel');
-      const response = await handleInbound(
-        { ...deps, onCommitted: deps.onEventsCommitted },
-        channelId,
-        toInboundRequest(req, deps.publicUrl()),
-      );
+      const response = await handleInbound(inboundDeps, channelId, toInboundRequest(req, deps.publicUrl()));
       return reply.code(response.status).type(response.contentType).send(response.body);
     };
     app.post('/:channelId', handler);
