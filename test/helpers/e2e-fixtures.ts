@@ -7,7 +7,7 @@ import pg from 'pg';
 import { expect } from 'vitest';
 import { messageResponse } from './fake-sendblue.js';
 import type { FakeResponse, FakeSendblue, RecordedRequest, Responder } from './fake-sendblue.js';
-import { eventually } from './roost-process.js';
+import { eventually, requestBody } from './roost-process.js';
 import type { RoostProcess, apiClient } from './roost-process.js';
 
 /**
@@ -65,7 +65,7 @@ export async function postInbound(
   const res = await fetch(url, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
-    body: method === 'GET' ? undefined : typeof body === 'string' ? body : body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body),
+    body: method === 'GET' ? undefined : requestBody(body),
   });
   const text = await res.text();
   let json: unknown;

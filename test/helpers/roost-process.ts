@@ -148,6 +148,12 @@ export async function removeDataDir(dir: string): Promise<void> {
 }
 
 /** Small JSON client for the v1 API. */
+/** A test request's body as fetch takes it: text and bytes as given, anything else as JSON. */
+export function requestBody(body: unknown): string | Uint8Array<ArrayBuffer> {
+  if (typeof body === 'string') return body;
+  return body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body);
+}
+
 export function apiClient(baseUrl: string, key: string) {
   return async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
     const res = await fetch(baseUrl + path, {
@@ -157,7 +163,7 @@ export function apiClient(baseUrl: string, key: string) {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...headers,
       },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body),
+      body: body === undefined ? undefined : requestBody(body),
     });
     const text = await res.text();
     let json: unknown = undefined;

@@ -851,12 +851,6 @@ function rowOf(names: string[], values: unknown[], from: number, to: number): Re
 }
 
 /**
- * Every statement a store runs, prepared once. A limit is written `LIMIT (?+0)`, never a
- * bare parameter: with one, a run of the statement on SQLite 3.53 (as better-sqlite3 12
- * bundles it) cost what preparing it does, as if prepared again every time (an empty
- * claim ~40 µs instead of ~4; see BENCHMARKS.md). With an expression it keeps its plan.
- */
-/**
  * A newest-first page over every value of `column` (the table's CHECK lists them all):
  * one range of the (…, column, order) index per value, merged by a compound SELECT
  * without a sort, so a list without that filter needs no index of its own (migrations 8
@@ -867,6 +861,12 @@ function mergedRanges(table: string, where: string, column: string, values: read
           ORDER BY ${orderBy} LIMIT (@limit+0) OFFSET @offset`;
 }
 
+/**
+ * Every statement a store runs, prepared once. A limit is written `LIMIT (?+0)`, never a
+ * bare parameter: with one, a run of the statement on SQLite 3.53 (as better-sqlite3 12
+ * bundles it) cost what preparing it does, as if prepared again every time (an empty
+ * claim ~40 µs instead of ~4; see BENCHMARKS.md). With an expression it keeps its plan.
+ */
 function prepare(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   return {
@@ -978,7 +978,8 @@ function prepare(db: Database.Database) {
                       VALUES (@id, @delivery_id, @webhook_id, @url, @attempted_at, @duration_ms, @status_code,
                       @response_excerpt, @error, @trigger)`),
     // With whether the chain has a queued delivery to promote: most have none, and the
-    // promotion is a statement of its own.
+    // promotion is a statement of its own. The IN restates deliveries_chain's WHERE so that
+    // the lookup may use that partial index.
     finishDelivery: p(`UPDATE deliveries SET state = ?, last_status_code = ?, last_error = ?, updated_at = ?, locked_until = 0
                        WHERE id = ? RETURNING webhook_id, conversation_id,
                        EXISTS (SELECT 1 FROM deliveries q WHERE q.webhook_id = deliveries.webhook_id
