@@ -104,7 +104,8 @@ describe('Dispatcher', () => {
     // still held: the slot was the request's.
     await vi.waitFor(() => expect(arrived).toHaveLength(2), { timeout: 5000 });
     expect(arrived.sort()).toEqual([...ids].sort());
-    expect(held.records.started).toBe(2);
+    // The receiver counts a request before it answers: the second record starts once its answer is read.
+    await vi.waitFor(() => expect(held.records.started).toBe(2), { timeout: 5000 });
     held.release();
     await vi.waitFor(async () => {
       const states = await Promise.all(ids.map((id) => store.getDelivery(ws.id, hook.id, id as never)));
