@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { RoostError } from '../domain/errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/json-depth.js';
 
 /**
  * The attributes of a request, from wherever the client put them. MessageBird accepts a
@@ -9,6 +10,14 @@ import { RoostError } from '../domain/errors.js';
  * itself a JSON object or array (`content={"text":"Hi"}`) is parsed as JSON.
  */
 export function attributesOf(req: FastifyRequest): Record<string, unknown> {
+  const attributes = readAttributes(req);
+  if (nestsDeeperThan(attributes, MAX_JSON_DEPTH)) {
+    throw new RoostError('bad_request', `request attributes nest objects or arrays deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return attributes;
+}
+
+function readAttributes(req: FastifyRequest): Record<string, unknown> {
   const body = req.body as Buffer | undefined;
   // A UTF-8 byte-order mark is not part of the JSON text.
   const raw = body && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;

@@ -169,6 +169,35 @@ describe('API conventions (end to end)', () => {
     });
   });
 
+  describe('nesting', () => {
+    // `levels` objects nested inside one another: {"x":{"x":...}}.
+    const nest = (levels: number, inner = '1') => '{"x":'.repeat(levels) + inner + '}'.repeat(levels);
+
+    it('answers a body nesting objects or arrays deeper than 64 levels with 400 code 21, and goes on working', async () => {
+      // 2,000 levels once left a send committed but unanswered and every later send and
+      // delivery stalled; 10,000 stopped the process. Both are refused before any write.
+      for (const levels of [65, 2_000, 10_000]) {
+        for (const [method, path, body] of [
+          ['POST', '/v1/send', `{"from":"${sandbox.id}","to":"${phone()}","type":"text","content":{"text":"x"},"source":${nest(levels - 1)}}`],
+          ['POST', '/v1/webhooks', `{"events":["message.created"],"url":"https://example.com/w","settings":${'['.repeat(levels)}${']'.repeat(levels)}}`],
+          ['POST', '/v1/conversations/start', `{"channelId":"${sandbox.id}","to":"${phone()}","type":"text","content":{"text":"x"},"source":${nest(levels - 1)}}`],
+        ] as const) {
+          const res = await api(method, path, body);
+          expectError(res, 400, 21);
+          expect(res.json.errors[0].description).toMatch(/deeper than 64 levels/);
+        }
+        const deepInbound = await postInbound(sandbox.inboundUrl, `{"from":"${phone()}","text":"x","extra":${nest(levels - 1)}}`);
+        expectError(deepInbound, 400, 21);
+      }
+      // 64 levels is still fine.
+      const to = phone();
+      const sent = await api('POST', '/v1/send', `{"from":"${sandbox.id}","to":"${to}","type":"text","content":{"text":"x"},"source":${nest(63)}}`);
+      expect(sent.status, sent.text).toBeLessThan(300);
+      const { conversation } = await inbound(api, sandbox, phone());
+      expect((await api('GET', `/v1/conversations/${conversation.id}`)).json.status).toBe('active');
+    });
+  });
+
   describe('GET alternative and _method', () => {
     it('sends a message with GET /v1/send?_method=POST and query attributes', async () => {
       const to = phone();

@@ -12,7 +12,7 @@ import type { Store } from '../../src/store/store.js';
 import { runStoreConformance } from './conformance.js';
 import { runWhenFoundSuite } from './run-when-found.js';
 import * as f from './factories.js';
-import { insertThenRefuse, insertWorkspaceHere, updateChannel } from './fixtures/procedures.js';
+import { insertThenRefuse, insertWorkspaceHere, nested, nestedResult, updateChannel } from './fixtures/procedures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'roost-threaded-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -147,6 +147,45 @@ describe('ThreadedSqliteStore specifics', () => {
     } finally {
       check.close();
     }
+  });
+
+  // V8's structured clone recurses once per level: 100,000 levels overflow the stack on
+  // either side. Input is bounded long before that (domain/json-depth.ts); these are the
+  // thread boundary's own guards, so that nothing there ever crashes or hangs.
+  it('refuses a request whose arguments cannot be copied to the writer, alone: the others of its turn go through', async () => {
+    const s = await fresh();
+    const ws = f.workspace();
+    const [deep, fine] = await Promise.allSettled([s.run(nestedResult, nested(100_000) as never), s.run(insertWorkspaceHere, ws)]);
+    expect(deep.status === 'rejected' && String(deep.reason)).toMatch(/could not be copied to the SQLite writer thread.*call stack/);
+    expect(fine).toMatchObject({ status: 'fulfilled', value: { found: ws.name } });
+    expect(await s.run(nestedResult, 3)).toEqual([[[[]]]]);
+  });
+
+  it('refuses a transaction whose result cannot be copied back, alone: the others of its group are answered', async () => {
+    const s = await fresh();
+    const ws = f.workspace();
+    const [deep, fine] = await Promise.allSettled([s.run(nestedResult, 100_000), s.run(insertWorkspaceHere, ws)]);
+    expect(deep.status === 'rejected' && String(deep.reason)).toMatch(/a result could not be copied from the SQLite writer thread.*call stack/);
+    expect(fine).toMatchObject({ status: 'fulfilled', value: { found: ws.name } });
+    expect(await s.getWorkspace(ws.id)).toEqual(ws);
+  });
+
+  it('stops the process, rather than hang, when a batch of results cannot be read on the event loop', () => {
+    const src = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+    // 10,000 levels: the writer thread's clone succeeds, the event loop's cannot rebuild it.
+    const script = `
+      import { ThreadedSqliteStore } from ${src('../../src/store/sqlite/threaded-store.ts')};
+      import { nestedResult } from ${src('./fixtures/procedures.ts')};
+      const s = await ThreadedSqliteStore.open(${JSON.stringify(join(dir, `${newId()}.db`))});
+      await s.run(nestedResult, 10_000).catch((e) => console.log('refused:', e.message));
+      setTimeout(() => console.log('still running'), 2000);
+    `;
+    const file = join(dir, `${newId()}.mts`);
+    writeFileSync(file, script);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 20_000, cwd: process.cwd() });
+    expect(run.stdout, run.stderr).toContain('refused: a message from the SQLite writer thread could not be read');
+    expect(run.stdout).not.toContain('still running');
+    expect(run.status).not.toBe(0);
   });
 
   it('fails to open, with the driver\'s error, where no database can be', async () => {

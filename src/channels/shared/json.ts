@@ -1,3 +1,5 @@
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/json-depth.js';
+
 /** JSON as connectors meet it: provider answers to read leniently, webhook bodies to check strictly. */
 
 /** A JSON object: not null, not an array. */
@@ -30,6 +32,7 @@ export function parseJsonBody(raw: Buffer | string, bad: (description: string) =
     throw bad('body is not valid JSON');
   }
   if (!isObject(value)) throw bad('body must be a JSON object');
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw bad(`body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`);
   return value;
 }
 

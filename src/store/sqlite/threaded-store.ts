@@ -78,6 +78,10 @@ export class ThreadedSqliteStore {
       }
     };
     worker.on('error', (error) => fail(error));
+    // A batch of results that cannot be read here is lost with every transaction in it,
+    // whose callers would wait for ever (a claim among them stalls its worker): treated
+    // as the writer's failure, so the node restarts rather than hangs. Nothing acknowledged is lost.
+    worker.on('messageerror', (error) => fail(new Error('a message from the SQLite writer thread could not be read', { cause: error })));
     worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
     this.#idle();
   }
@@ -158,7 +162,35 @@ export class ThreadedSqliteStore {
   }
 
   /** Queued for the end of this turn: one message carries every request of the turn. */
-  readonly #send = batchPerTurn<ToWriter>((batch) => this.#worker.postMessage(batch));
+  readonly #send = batchPerTurn<ToWriter>((batch) => this.#post(batch));
+
+  /**
+   * Posts a turn's requests. One whose arguments cannot be copied to the thread (the
+   * structured clone throws: nested past V8's stack, say; input is bounded well before
+   * that, see domain/json-depth.ts) fails alone, and the others of its turn still go.
+   */
+  #post(batch: ToWriter[]): void {
+    try {
+      this.#worker.postMessage(batch);
+    } catch {
+      for (const m of batch) {
+        try {
+          this.#worker.postMessage([m]);
+        } catch (error) {
+          this.#refuse(m, error);
+        }
+      }
+    }
+  }
+
+  #refuse(m: ToWriter, error: unknown): void {
+    if (m.t !== 'run' && m.t !== 'hold' && m.t !== 'tx') return;
+    const w = this.#waiting.get(m.id);
+    this.#waiting.delete(m.id);
+    this.#callbacks.delete(m.id);
+    if (this.#waiting.size === 0) this.#idle();
+    w?.reject(new Error(`the request could not be copied to the SQLite writer thread: ${String(error)}`, { cause: error }));
+  }
 
   #onMessage(m: FromWriter): void {
     switch (m.t) {

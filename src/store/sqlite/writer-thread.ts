@@ -35,7 +35,34 @@ let store: SqliteStore;
 
 // Results leave in one message per turn (a group commit settles all its transactions at
 // once, after its flush): durable by the time the event loop reads them.
-const send = batchPerTurn<FromWriter>((batch) => port.postMessage(batch));
+const send = batchPerTurn<FromWriter>((batch) => post(batch));
+
+/**
+ * Posts results. One that cannot be copied to the event loop (the structured clone
+ * throws) goes as its transaction's failure, alone, and the others of its batch still go:
+ * a caller told "failed" for a write that committed retries into duplicate detection,
+ * while a caller never told anything would wait for ever.
+ */
+function post(batch: FromWriter[]): void {
+  try {
+    port.postMessage(batch);
+  } catch {
+    for (const m of batch) {
+      try {
+        port.postMessage([m]);
+      } catch (error) {
+        port.postMessage([unsendable(m, error)]);
+      }
+    }
+  }
+}
+
+function unsendable(m: FromWriter, error: unknown): FromWriter {
+  const wire = toWire(new Error(`a result could not be copied from the SQLite writer thread: ${String(error)}`));
+  if (m.t === 'done') return { t: 'done', id: m.id, ok: false, error: wire };
+  if (m.t === 'called') return { t: 'called', seq: m.seq, ok: false, error: wire };
+  return m;
+}
 
 /** The Tx a body gets, noting the channels it writes (the event loop's cache forgets them). */
 function watched(tx: Tx, forget: ChannelId[]): Tx {
@@ -117,7 +144,7 @@ function onMessage(m: ToWriter): void {
     }
     case 'call': {
       const r = remote.get(m.id);
-      const reply = (x: FromWriter) => port.postMessage([x] satisfies FromWriter[]);
+      const reply = (x: FromWriter) => post([x]);
       if (!r || r.attempt !== m.attempt) {
         reply({ t: 'called', seq: m.seq, ok: false, error: { name: 'Error', message: 'transaction callback called after its run ended' } });
         return;
@@ -151,6 +178,11 @@ if (opened) {
   store = opened;
   port.on('message', (batch: ToWriter[]) => {
     for (const m of batch) onMessage(m);
+  });
+  // Requests that cannot be read here would leave their callers waiting for ever: end
+  // this thread, which the event loop treats as the writer's failure (threaded-store.ts).
+  port.on('messageerror', (error) => {
+    throw error;
   });
   port.postMessage([{ t: 'ready' }] satisfies FromWriter[]);
 }
