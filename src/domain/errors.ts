@@ -1,7 +1,7 @@
 /**
  * The one error catalogue. Each error has a permanent MessageBird error code (seed 004:
  * 2 request not allowed, 9 missing params, 10 invalid params, 20 not found, 21 bad request,
- * 98 API not found, 99 internal, 101 duplicate entry) and a `kind` that the HTTP layer
+ * 98 API not found, 99 internal, 100 service unavailable, 101 duplicate entry) and a `kind` that the HTTP layer
  * alone maps to a status. Domain code never knows about HTTP statuses.
  */
 export type ErrorKind =
@@ -14,9 +14,12 @@ export type ErrorKind =
   | 'api_not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
+  | 'headers_too_large'
+  | 'request_timeout'
   | 'unsupported_media_type'
   | 'limit_exceeded'
   | 'conflict'
+  | 'unavailable'
   | 'internal';
 
 export const ERROR_CODES: Record<ErrorKind, number> = {
@@ -29,9 +32,12 @@ export const ERROR_CODES: Record<ErrorKind, number> = {
   api_not_found: 98,
   method_not_allowed: 98,
   payload_too_large: 21,
+  headers_too_large: 21,
+  request_timeout: 21,
   unsupported_media_type: 21,
   limit_exceeded: 10,
   conflict: 101,
+  unavailable: 100,
   internal: 99,
 };
 

@@ -13,6 +13,7 @@ import type { HttpClient } from '../net/http-client.js';
 import type { Store } from '../store/store.js';
 import { decodeContentEncoding } from './content-encoding.js';
 import { sendError, toRoostError } from './errors.js';
+import { clientErrorHandler, frameworkErrors, refuseWhileClosing } from './framework-errors.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { applyMethodOverride } from './method-override.js';
 import { inboundRoutes } from './routes/inbound.js';
@@ -42,18 +43,28 @@ export interface AppDeps {
  * JSON themselves so that every failure gets MessageBird's error body.
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
+  // Once closing, a request (on a connection kept alive) is refused with 503 code 100 here,
+  // in the errors body, instead of by Fastify's `return503OnClosing` in its own shape.
+  let closing = false;
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLogger,
     bodyLimit: deps.bodyLimitBytes,
-    return503OnClosing: true,
+    return503OnClosing: false,
+    frameworkErrors,
+    clientErrorHandler,
     forceCloseConnections: false,
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+        if (closing) return refuseWhileClosing(res);
         applyMethodOverride(req);
         handler(req, res);
       }),
+  });
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
   });
 
   app.addHook('preParsing', decodeContentEncoding);

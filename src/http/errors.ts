@@ -14,9 +14,12 @@ const STATUS: Record<ErrorKind, number> = {
   api_not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,
+  headers_too_large: 431,
+  request_timeout: 408,
   unsupported_media_type: 415,
   limit_exceeded: 422,
   conflict: 409,
+  unavailable: 503,
   internal: 500,
 };
 

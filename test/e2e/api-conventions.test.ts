@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -166,6 +167,49 @@ describe('API conventions (end to end)', () => {
       // A JSON body labelled as a form is still JSON, and still malformed.
       expectError(await api('POST', '/v1/send', '{"to":', { 'content-type': 'application/x-www-form-urlencoded' }), 400, 21);
       expect((await api('GET', `/v1/conversations/${conversation.id}`)).json.status).toBe('active');
+    });
+  });
+
+  describe('what the HTTP layer answers before any route', () => {
+    /** Writes `raw` on a new connection and returns all it reads until the server closes it. */
+    const rawExchange = (raw: string) => new Promise<string>((resolve, reject) => {
+      const socket = connect(roost.port, '127.0.0.1');
+      let got = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => (got += d));
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+      socket.on('connect', () => socket.write(raw));
+    });
+    const errorsOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Json;
+
+    it('answers an id past the router\'s length with 404 code 20, and a path that does not decode with 400 code 21', async () => {
+      const long = 'a'.repeat(120);
+      expectError(await api('GET', `/v1/webhooks/${long}/deliveries`), 404, 20);
+      expectError(await api('GET', `/v1/conversations/${long}`), 404, 20);
+      expectError(await postInbound(`${roost.url}/inbound/${long}`, { from: phone(), text: 'x' }), 404, 20);
+      for (const path of ['/v1/conversations/%ZZ', '/v1/conversations/%', '/v1/conversations/%c0%ae']) {
+        expectError(await api('GET', path), 400, 21);
+      }
+      expectError(await postInbound(`${roost.url}/inbound/%ZZ`, { from: phone(), text: 'x' }), 400, 21);
+    });
+
+    it('answers requests Node\'s HTTP parser refuses in the errors body: 400 code 21, and 431 for headers too large', async () => {
+      const key = `authorization: AccessKey ${roost.liveKey}\r\n`;
+      for (const framing of [
+        'content-length: abc\r\n', 'content-length: -1\r\n', 'content-length: 2\r\ncontent-length: 3\r\n',
+        'content-length: 2\r\ntransfer-encoding: chunked\r\n', 'x-bad: a\u0000b\r\n',
+      ]) {
+        const answer = await rawExchange(`POST /v1/send HTTP/1.1\r\nhost: x\r\n${key}${framing}\r\n{}`);
+        expect(answer, framing).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+        expect(answer).toMatch(/\r\ncontent-type: application\/json/);
+        expect(errorsOf(answer)).toEqual({ errors: [{ code: 21, description: expect.any(String), parameter: null }] });
+      }
+      const huge = await rawExchange(`GET /v1/conversations HTTP/1.1\r\nhost: x\r\n${key}x-big: ${'b'.repeat(20_000)}\r\n\r\n`);
+      expect(huge).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+      expect(errorsOf(huge)).toEqual({ errors: [{ code: 21, description: expect.any(String), parameter: null }] });
+      // The server goes on answering.
+      expect((await api('GET', '/v1/conversations')).status).toBe(200);
     });
   });
 
@@ -735,6 +779,36 @@ describe('graceful shutdown', () => {
     req.write(body.slice(0, half));
     return { connected, finish: () => req.end(body.slice(half)), result };
   }
+
+  it('answers a request that arrives on a kept-alive connection while it closes with 503 code 100, and closes that connection', async () => {
+    const roost = await startRoost();
+    try {
+      const socket = connect(roost.port, '127.0.0.1');
+      let got = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => (got += d));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+      // A request in flight keeps the connection busy (and the shutdown waiting for it) ...
+      const body = JSON.stringify({ from: phone(), text: 'x' });
+      socket.write(`POST /v1/send HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 3)}`);
+      await sleep(200);
+      const exited = roost.stop();
+      await sleep(300);
+      // ... then ends, with the next request right behind it on the same connection.
+      socket.write(`${body.slice(3)}GET /v1/conversations HTTP/1.1\r\nhost: x\r\nauthorization: AccessKey ${roost.liveKey}\r\n\r\n`);
+      await closed;
+      const second = got.slice(got.indexOf('HTTP/1.1', 1));
+      expect(got).toMatch(/^HTTP\/1\.1 401 /); // the first was answered as usual (no key)
+      expect(second).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+      expect(second).toMatch(/\r\nconnection: close\r\n/i);
+      expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual({ errors: [{ code: 100, description: expect.any(String), parameter: null }] });
+      expect(await exited).toBe(0);
+    } finally {
+      await roost.kill();
+      await removeDataDir(roost.dataDir);
+    }
+  });
 
   it('finishes in-flight inbound webhooks on SIGTERM, exits 0 and loses nothing it acknowledged', async () => {
     const roost = await startRoost();
