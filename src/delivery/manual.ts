@@ -1,4 +1,4 @@
-import { invalid, notFound } from '../domain/errors.js';
+import { invalid, missing, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { DeliveryId, WebhookId } from '../domain/ids.js';
 import type { Workspace } from '../domain/records.js';
@@ -57,7 +57,7 @@ export async function redeliver(deps: ManualDeps, ws: Workspace, webhookId: Webh
 /** `POST /v1/webhooks/{id}/recover`: re-queues every failed delivery created since `since`. */
 export async function recover(deps: { store: Store; clock: Clock }, ws: Workspace, webhookId: WebhookId, body: Record<string, unknown>) {
   const raw = body.since;
-  if (raw === undefined || raw === null || raw === '') throw invalid('since', 'is required (an RFC 3339 time)');
+  if (raw === undefined || raw === null || raw === '') throw missing('since');
   const since = typeof raw === 'string' ? Date.parse(raw) : NaN;
   if (typeof raw !== 'string' || Number.isNaN(since) || !/^\d{4}-\d\d-\d\dT/.test(raw)) {
     throw invalid('since', 'must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z');
