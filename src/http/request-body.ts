@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { RoostError } from '../domain/errors.js';
+import { invalid, RoostError } from '../domain/errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/json-depth.js';
 
 /**
@@ -14,8 +14,30 @@ export function attributesOf(req: FastifyRequest): Record<string, unknown> {
   if (nestsDeeperThan(attributes, MAX_JSON_DEPTH)) {
     throw new RoostError('bad_request', `request attributes nest objects or arrays deeper than ${MAX_JSON_DEPTH} levels`);
   }
+  const illFormed = illFormedAt(attributes, '');
+  if (illFormed !== undefined) throw invalid(illFormed, 'is not valid Unicode (it holds a lone UTF-16 surrogate)');
   return attributes;
 }
+
+/**
+ * The path (`content.text`, `items.0`) of the first string, key or value, that is not
+ * well-formed UTF-16. JSON lets `"\ud800"` through, but UTF-8 cannot hold it: stored, it
+ * would come back as U+FFFD, so it is refused rather than silently changed.
+ */
+function illFormedAt(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return (value as WellFormed).isWellFormed() ? undefined : path || 'body';
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const key in value) {
+    const at = path ? `${path}.${key}` : key;
+    if (!(key as WellFormed).isWellFormed()) return at;
+    const found = illFormedAt((value as Record<string, unknown>)[key], at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** `String.prototype.isWellFormed` (V8 11.3, Node 20), not yet in TypeScript's ES2022 lib. */
+type WellFormed = string & { isWellFormed(): boolean };
 
 function readAttributes(req: FastifyRequest): Record<string, unknown> {
   const body = req.body as Buffer | undefined;

@@ -32,6 +32,27 @@ afterEach(() => {
   expect(Object.prototype).not.toHaveProperty('polluted');
 });
 
+describe('attributesOf: lone surrogates', () => {
+  it('refuses a string, value or key, that UTF-8 cannot hold, with 422 code 10 naming where it is', () => {
+    for (const [body, parameter] of [
+      ['{"name":"\\ud800"}', 'name'],
+      ['{"content":{"text":"ok \\udc00 then"}}', 'content.text'],
+      ['{"items":["fine","\\ud83d"]}', 'items.1'],
+      ['{"settings":{"\\ud800key":1}}', 'settings.\ud800key'],
+    ] as const) {
+      const e = errorOf(() => attributesOf(req(body, JSON_TYPE)));
+      expect(e).toMatchObject({ kind: 'invalid_parameter', code: 10, parameter });
+    }
+    // A JSON value given in the query string (the GET alternative) alike.
+    expect(errorOf(() => attributesOf(req(undefined, undefined, '/v1/send?content=%7B%22text%22%3A%22%5Cud800%22%7D'))).parameter).toBe('content.text');
+  });
+
+  it('keeps well-formed text whole: pairs, emoji, RTL and NUL', () => {
+    const body = { text: 'a \ud83d\ude00 b \u202e c \u0000 é' };
+    expect(attributesOf(req(JSON.stringify(body), JSON_TYPE))).toEqual(body);
+  });
+});
+
 describe('attributesOf: JSON body', () => {
   it('returns the parsed object', () => {
     const body = { to: '+31612345678', type: 'text', content: { text: 'Hi' }, n: 1, ok: true, list: [1, 2] };
