@@ -53,6 +53,17 @@ describe('isPrivateAddress: IPv6', () => {
     expect(isPrivateAddress(a)).toBe(true);
   });
 
+  it.each([
+    // IPv4-compatible (`::a.b.c.d`) and IPv4-translated (`::ffff:0:a.b.c.d`) loopback.
+    ['::127.0.0.1'], ['::7f00:1'], ['::ffff:0:7f00:1'], ['::ffff:0:127.0.0.1'],
+    // 6to4 and Teredo (deprecated relays that embed an IPv4 address), local-use NAT64.
+    ['2002:7f00:1::'], ['2002:a00:1::1'], ['2001:0:4136:e378:8000:63bf:3fff:fdd2'], ['64:ff9b:1::a00:1'],
+    // Site-local, discard-only, documentation.
+    ['fec0::1'], ['100::1'], ['2001:db8::1'],
+  ])('%s (an IPv6 form that embeds an IPv4 address, or is not routable) is private', (a) => {
+    expect(isPrivateAddress(a)).toBe(true);
+  });
+
   it.each([['2001:4860:4860::8888'], ['2001:4860::8888'], ['2606:4700:4700::1111'], ['::ffff:8.8.8.8']])('%s is public', (a) => {
     expect(isPrivateAddress(a)).toBe(false);
   });
@@ -124,6 +135,9 @@ describe('checkTargetUrl', () => {
     ['https://[::ffff:127.0.0.1]/hook'],
     ['https://[::ffff:169.254.169.254]/latest/meta-data/'],
     ['https://[::ffff:10.0.0.1]/hook'],
+    ['https://[::127.0.0.1]/hook'],
+    ['https://[::ffff:0:7f00:1]/hook'],
+    ['https://[2002:7f00:1::]/hook'],
   ])('refuses private target %s', (raw) => {
     expect(checkTargetUrl(raw, false, strict)).toBe('must not point to a private address');
   });
