@@ -27,7 +27,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function isHttpUrl(v: unknown): v is string {
+/**
+ * Whether a provider's media URL names a scheme other than http(s) (`javascript:`,
+ * `data:`, `file:`): refused, since clients render these URLs. A bare name without a
+ * scheme passes: Sendblue's own example (seed 001) sends `some_cdn_link.png`.
+ */
+export function hasNonHttpScheme(url: string): boolean {
+  return /^\s*[a-z][a-z0-9+.-]*:/i.test(url) && !/^\s*https?:/i.test(url);
+}
+
+/** An absolute http(s) URL of at most 2,048 characters: what a media message's `url` may be. */
+export function isHttpUrl(v: unknown): v is string {
   if (typeof v !== 'string' || v.length > 2048) return false;
   try {
     const u = new URL(v);

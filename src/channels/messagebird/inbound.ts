@@ -1,4 +1,4 @@
-import { MAX_TEXT_LENGTH } from '../../domain/content.js';
+import { hasNonHttpScheme, MAX_TEXT_LENGTH } from '../../domain/content.js';
 import type { MessageContent, MessageType } from '../../domain/content.js';
 import { RoostError } from '../../domain/errors.js';
 import { parseId } from '../../domain/ids.js';
@@ -121,6 +121,7 @@ function contentOf(message: Obj): { type: MessageType; content: MessageContent }
     if (!isObject(media) || typeof media.url !== 'string' || media.url === '' || media.url.length > 2048) {
       throw bad(`message.content.${type}.url must be a non-empty string`);
     }
+    if (hasNonHttpScheme(media.url)) throw bad(`message.content.${type}.url must be an http(s) URL`);
     if (media.caption !== undefined && media.caption !== null && typeof media.caption !== 'string') {
       throw bad(`message.content.${type}.caption must be a string`);
     }

@@ -1,4 +1,4 @@
-import { MAX_TEXT_LENGTH } from '../../domain/content.js';
+import { hasNonHttpScheme, MAX_TEXT_LENGTH } from '../../domain/content.js';
 import type { MessageContent, MessageType } from '../../domain/content.js';
 import { RoostError } from '../../domain/errors.js';
 import { parseId } from '../../domain/ids.js';
@@ -73,6 +73,7 @@ function contentOf(body: Body): { type: MessageType; content: MessageContent } {
   const mediaUrl = typeof body.media_url === 'string' ? body.media_url.trim() : '';
   if (text.length > MAX_TEXT_LENGTH) throw bad(`content must be at most ${MAX_TEXT_LENGTH} characters`);
   if (mediaUrl.length > 2048) throw bad('media_url is too long');
+  if (hasNonHttpScheme(mediaUrl)) throw bad('media_url must be an http(s) URL');
 
   if (mediaUrl !== '') {
     const type = mediaTypeOf(mediaUrl);

@@ -1,4 +1,4 @@
-import { MAX_TEXT_LENGTH } from '../../domain/content.js';
+import { isHttpUrl, MAX_TEXT_LENGTH } from '../../domain/content.js';
 import type { MessageContent, MessageType } from '../../domain/content.js';
 import { RoostError } from '../../domain/errors.js';
 import { parseId } from '../../domain/ids.js';
@@ -107,16 +107,6 @@ function mediaOf(fields: TwilioParams): Array<{ url: string; type: Extract<Messa
     media.push({ url, type: mediaTypeOfContentType(one(fields, `MediaContentType${n}`)) });
   }
   return media;
-}
-
-function isHttpUrl(v: string): boolean {
-  if (v.length > 2048) return false;
-  try {
-    const u = new URL(v);
-    return u.protocol === 'https:' || u.protocol === 'http:';
-  } catch {
-    return false;
-  }
 }
 
 /** A WhatsApp location: `Latitude` and `Longitude` as decimal strings. */

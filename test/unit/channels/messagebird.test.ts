@@ -376,6 +376,8 @@ describe('messagebird parse (conversation webhooks)', () => {
     ['text that is not a string', webhookPayload('message-created-text', { content: { text: 5 } })],
     ['content that is not an object', webhookPayload('message-created-text', { content: 'hi' })],
     ['media without url', webhookPayload('message-created-image', { content: { image: { caption: 'x' } } })],
+    ['a javascript: media url', webhookPayload('message-created-image', { content: { image: { url: 'javascript:alert(1)' } } })],
+    ['a data: media url', webhookPayload('message-created-image', { content: { image: { url: ' DATA:text/html,<script>' } } })],
     ['a location out of range', webhookPayload('message-created-location', { content: { location: { latitude: 0, longitude: 200 } } })],
   ])('refuses a webhook with %s as bad_request', (_what, body) => {
     expect(thrown(() => parse(body)).kind).toBe('bad_request');

@@ -211,6 +211,8 @@ describe('sendblue parse (receive webhook)', () => {
     ['no number', sendblueInboundPayload({ number: undefined, from_number: undefined })],
     ['an invalid number', sendblueInboundPayload({ number: 'alice', from_number: 'alice' })],
     ['neither content nor media', sendblueInboundPayload({ content: '', media_url: '' })],
+    ['a javascript: media_url', sendblueInboundPayload({ media_url: 'javascript:alert(1)' })],
+    ['a file: media_url', sendblueInboundPayload({ media_url: 'file:///etc/passwd' })],
     ['a non-string content', sendblueInboundPayload({ content: 5 })],
     ['no is_outbound or status', sendblueInboundPayload({ is_outbound: undefined, status: undefined })],
   ])('refuses a body with %s as bad_request', (_what, body) => {
