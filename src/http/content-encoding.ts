@@ -62,7 +62,9 @@ function decoded(req: FastifyRequest, payload: Payload, decoding: Transform): Pa
     capped.receivedEncodedLength = encoded;
   });
   // Failures reach the parser through the stream it reads; none is left unhandled.
-  decoding.on('error', (err) => capped.destroy(err));
+  // Nothing at all (an empty chunked body) is an empty body, as with Content-Length: 0,
+  // not a truncated stream.
+  decoding.on('error', (err) => (encoded === 0 ? capped.end() : capped.destroy(err)));
   payload.on('error', (err) => capped.destroy(err));
   capped.on('error', () => {});
   payload.pipe(decoding).pipe(capped);
