@@ -6,6 +6,7 @@ import type { Channel, ChannelStatus, Workspace } from '../domain/records.js';
 import type { Clock } from '../domain/time.js';
 import { CALLBACK_KEY } from '../channels/channel-context.js';
 import type { ChannelContext, Connector } from '../channels/connector.js';
+import { checkTargetUrl } from '../net/address-guard.js';
 import type { HttpClient } from '../net/http-client.js';
 import type { Store } from '../store/store.js';
 
@@ -16,6 +17,8 @@ export interface ChannelDeps {
   connectorFor(platformId: string): Connector | undefined;
   platforms(): string[];
   contextFor(channel: Channel): ChannelContext;
+  /** ROOST_ALLOW_PRIVATE_URLS: a provider `baseUrl` on a private address is refused unless set. */
+  allowPrivateUrls: boolean;
 }
 
 type Body = Record<string, unknown>;
@@ -25,6 +28,16 @@ function settingsObject(body: Body): Record<string, unknown> {
   if (s === undefined || s === null) return {};
   if (typeof s !== 'object' || Array.isArray(s)) throw invalid('settings', 'must be an object');
   return s as Record<string, unknown>;
+}
+
+/**
+ * A provider API on a private address is refused where it is set, as webhook URLs are,
+ * rather than only when a send is refused at connect time.
+ */
+function checkBaseUrl(settings: Record<string, unknown>, allowPrivate: boolean): void {
+  if (typeof settings.baseUrl !== 'string') return;
+  const reason = checkTargetUrl(settings.baseUrl, allowPrivate, { requireHttps: false });
+  if (reason !== undefined) throw invalid('settings.baseUrl', reason);
 }
 
 function nameOf(body: Body, fallback?: string): string {
@@ -53,6 +66,7 @@ export async function createChannel(deps: ChannelDeps, ws: Workspace, body: Body
   const connector = typeof platformId === 'string' ? deps.connectorFor(platformId) : undefined;
   if (!connector) throw invalid('platformId', `must be one of ${deps.platforms().join(', ')}`);
   const { settings, secrets } = connector.parseSettings(settingsObject(body));
+  checkBaseUrl(settings, deps.allowPrivateUrls);
   const now = deps.clock.now();
   const channel: Channel = {
     id: newId(),
@@ -88,6 +102,7 @@ export async function updateChannel(deps: ChannelDeps, ws: Workspace, id: Channe
   const parsed = body.settings === undefined
     ? { settings: current.settings, secrets: withoutCoreSecrets(current.secrets) }
     : connector.parseSettings(settingsObject(body), { settings: current.settings, secrets: withoutCoreSecrets(current.secrets) });
+  if (body.settings !== undefined) checkBaseUrl(parsed.settings, deps.allowPrivateUrls);
   const updated: Channel = {
     ...current,
     name: nameOf(body, current.name),

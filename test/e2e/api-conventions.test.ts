@@ -636,6 +636,27 @@ describe('request limits and private URLs (ROOST_BODY_LIMIT_BYTES=2048, ROOST_AL
       expect((await api('POST', '/v1/send', message(to), { 'content-encoding': 'identity' })).status).toBe(202);
       expect((await api('GET', '/v1/conversations', undefined, { 'content-encoding': 'gzip' })).status).toBe(200);
     });
+
+    it('reads an empty chunked body with a coding as an empty body, as it does one of Content-Length 0', async () => {
+      const empty = (framing: Record<string, string>) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const u = new URL(`${roost.url}/v1/webhooks`);
+        const req = request({
+          host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent: false,
+          headers: { authorization: `AccessKey ${roost.liveKey}`, 'content-type': 'application/json', 'content-encoding': 'gzip', ...framing },
+        }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      const chunked = await empty({ 'transfer-encoding': 'chunked' });
+      const zero = await empty({ 'content-length': '0' });
+      expect(zero.status).toBe(422); // no attributes: events is missing
+      expect(chunked).toEqual(zero);
+    });
   });
 
   it('refuses webhook URLs that are plain http or private with 422 code 10 on url', async () => {
@@ -647,6 +668,20 @@ describe('request limits and private URLs (ROOST_BODY_LIMIT_BYTES=2048, ROOST_AL
     expectError(await api('PATCH', `/v1/webhooks/${ok.json.id}`, { url: 'https://10.0.0.1/x' }), 422, 10, 'url');
     expect((await api('GET', `/v1/webhooks/${ok.json.id}`)).json.url).toBe('https://example.com/public');
     expect((await api('GET', '/v1/webhooks')).json.totalCount).toBe(1);
+  });
+
+  it('refuses a provider baseUrl on a private address with 422 code 10 on settings.baseUrl, on create and on update', async () => {
+    const settings = (baseUrl: string) => ({
+      apiKeyId: 'k', apiSecretKey: 's', fromNumber: '+15122164639', signingSecret: 'sig', baseUrl,
+    });
+    for (const baseUrl of ['http://127.0.0.1:9/api', 'https://10.0.0.1', 'https://[::1]', 'https://localhost/x']) {
+      expectError(await api('POST', '/v1/channels', { platformId: 'sendblue', settings: settings(baseUrl) }), 422, 10, 'settings.baseUrl');
+    }
+    const ok = await api('POST', '/v1/channels', { platformId: 'sendblue', settings: settings('https://api.sendblue.co') });
+    expect(ok.status, ok.text).toBe(201);
+    expectError(await api('PATCH', `/v1/channels/${ok.json.id}`, { settings: { baseUrl: 'http://192.168.1.10' } }), 422, 10, 'settings.baseUrl');
+    // A change that leaves the settings alone is not checked again.
+    expect((await api('PATCH', `/v1/channels/${ok.json.id}`, { name: 'renamed' })).status).toBe(200);
   });
 });
 
