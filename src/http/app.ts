@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { RoostError } from '../domain/errors.js';
 import type { Clock } from '../domain/time.js';
 import type { Channel } from '../domain/records.js';
 import type { ChannelContext, Connector } from '../channels/connector.js';
@@ -13,7 +12,7 @@ import type { HttpClient } from '../net/http-client.js';
 import type { Store } from '../store/store.js';
 import { decodeContentEncoding } from './content-encoding.js';
 import { sendError, toRoostError } from './errors.js';
-import { clientErrorHandler, frameworkErrors, refuseWhileClosing } from './framework-errors.js';
+import { answerUnrouted, clientErrorHandler, frameworkErrors, refuseWhileClosing } from './framework-errors.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { applyMethodOverride } from './method-override.js';
 import { inboundRoutes } from './routes/inbound.js';
@@ -74,9 +73,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setErrorHandler((err, req, reply) => {
     sendError(reply, toRoostError(err, req));
   });
-  app.setNotFoundHandler((req, reply) => {
-    sendError(reply, new RoostError('api_not_found', `API not found: ${req.method} ${req.url.split('?')[0]}`));
-  });
+  app.setNotFoundHandler((req, reply) => answerUnrouted(app, req, reply));
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_req, reply) =>

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { RoostError } from '../domain/errors.js';
 import { errorBody, sendError, statusOf } from './errors.js';
 
@@ -51,4 +51,18 @@ export function refuseWhileClosing(res: ServerResponse): void {
   const body = errorBody(new RoostError('unavailable', 'the server is shutting down; try again shortly'));
   res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * For a request no route took: 405 code 98 with `Allow` when its path is served under
+ * other methods (`PUT /v1/conversations`), else 404 code 98, API not found.
+ */
+export function answerUnrouted(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = req.url.split('?')[0]!;
+  const allowed = METHODS.filter((method) => method !== req.method && app.findRoute({ method, url: path }) !== null);
+  if (allowed.length === 0) return sendError(reply, new RoostError('api_not_found', `API not found: ${req.method} ${path}`));
+  reply.header('allow', allowed.join(', '));
+  return sendError(reply, new RoostError('method_not_allowed', `${req.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`));
 }

@@ -78,6 +78,22 @@ describe('API conventions (end to end)', () => {
       expectError(await api('GET', '/nope'), 404, 98);
     });
 
+    it('answers a method a known path does not serve with 405 code 98 and an Allow header', async () => {
+      const { conversation, message } = await inbound(api, sandbox, phone());
+      for (const [method, path, allow] of [
+        ['PUT', '/v1/conversations', 'GET, HEAD'],
+        ['DELETE', `/v1/messages/${message.id}`, 'GET, HEAD'],
+        ['PUT', `/v1/conversations/${conversation.id}`, 'GET, HEAD, PATCH'],
+        ['GET', '/v1/send', 'POST'],
+      ] as const) {
+        const res = await api(method, path, method === 'GET' ? undefined : {});
+        expectError(res, 405, 98);
+        expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      }
+      // Nothing changed: the conversation is as it was.
+      expect((await api('GET', `/v1/conversations/${conversation.id}`)).json.status).toBe('active');
+    });
+
     it('answers unknown and malformed ids with 404 code 20', async () => {
       const { conversation } = await inbound(api, sandbox, phone());
       for (const id of [unknownId(), 'not-an-id', '1234']) {
