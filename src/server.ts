@@ -15,6 +15,7 @@ import { Dispatcher } from './delivery/dispatcher.js';
 import { createMetrics } from './metrics.js';
 import { SendWorker } from './send/send-worker.js';
 import { openStore } from './store/open-store.js';
+import type { WorkspaceId } from './domain/ids.js';
 import type { Store } from './store/store.js';
 
 export interface Roost {
@@ -23,6 +24,8 @@ export interface Roost {
   url: string;
   publicUrl: string;
   secrets: NewSecrets;
+  /** The default workspace's id: the `{workspaceId}` of Bird's paths for its keys. */
+  workspaceId: WorkspaceId;
   stop(): Promise<void>;
 }
 
@@ -117,7 +120,7 @@ export async function startRoost(config: Config, opts: { clock?: Clock; log?: Lo
 
   let stopping: Promise<void> | null = null;
   return {
-    app, store, url, publicUrl, secrets: boot.secrets,
+    app, store, url, publicUrl, secrets: boot.secrets, workspaceId: boot.workspace.id,
     stop() {
       stopping ??= (async () => {
         ready = false;

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { systemClock } from '../domain/time.js';
+import { dashed } from '../domain/views-bird.js';
 import { createWorkspace } from '../management/workspaces.js';
 import { createLogger, startRoost } from '../server.js';
 import { openStore } from '../store/open-store.js';
@@ -96,6 +97,8 @@ async function serve(): Promise<number> {
     lines.push('');
     process.stdout.write(lines.join('\n') + '\n');
   }
+  // Bird's API names the workspace in its paths (/workspaces/{workspaceId}/...).
+  process.stdout.write(`default workspace: ${dashed(roost.workspaceId)}\n`);
   process.stdout.write(`roost listening on ${roost.url}\n`);
   return stopped;
 }

@@ -15,6 +15,7 @@ import { sendError, toRoostError } from './errors.js';
 import { answerUnrouted, clientErrorHandler, frameworkErrors, refuseWhileClosing } from './framework-errors.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { applyMethodOverride } from './method-override.js';
+import { birdRoutes } from './routes/bird/index.js';
 import { inboundRoutes } from './routes/inbound.js';
 import { v1Routes } from './routes/v1/index.js';
 
@@ -84,5 +85,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.register(v1Routes(deps), { prefix: '/v1' });
   app.register(inboundRoutes(deps), { prefix: '/inbound' });
+  app.register(birdRoutes(deps), { prefix: '/workspaces' });
   return app;
 }

@@ -12,12 +12,18 @@ declare module 'fastify' {
 }
 
 const SCHEME = /^AccessKey\s+(\S+)\s*$/i;
+/** Bird's API also takes its keys as `Bearer` (its generated samples show that form). */
+const SCHEME_OR_BEARER = /^(?:AccessKey|Bearer)\s+(\S+)\s*$/i;
 
-/** `Authorization: AccessKey <key>` (seed 004). Any failure is code 2, 401, and says nothing about why. */
-export function accessKeyAuth(store: Store) {
+/**
+ * `Authorization: AccessKey <key>` (seed 004), and `Bearer <key>` where `bearer` (Bird).
+ * Any failure is code 2, 401, and says nothing about why.
+ */
+export function accessKeyAuth(store: Store, { bearer = false }: { bearer?: boolean } = {}) {
+  const scheme = bearer ? SCHEME_OR_BEARER : SCHEME;
   return async function authenticate(req: FastifyRequest): Promise<void> {
     const header = req.headers.authorization;
-    const match = typeof header === 'string' ? SCHEME.exec(header) : null;
+    const match = typeof header === 'string' ? scheme.exec(header) : null;
     if (!match) throw new RoostError('unauthorized', 'Request not allowed (incorrect access_key)', 'access_key');
     const hash = hashAccessKey(match[1]!);
     const found = await store.findAccessKey(hash);

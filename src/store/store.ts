@@ -48,6 +48,20 @@ export interface MessageFilter {
   limit: number;
 }
 
+/**
+ * A keyset page of a conversation's messages by position (`seq`, 1 for its first): the
+ * messages after position `after` in `order` (`desc`: newest first, positions below
+ * `after`; `asc`: oldest first, above it; `after` null starts at the newest or oldest).
+ * Stable while messages are added, unlike an offset: a cursor names a position, and
+ * new messages only ever take higher ones.
+ */
+export interface MessageCursor {
+  conversationId: ConversationId;
+  after: number | null;
+  order: 'desc' | 'asc';
+  limit: number;
+}
+
 export interface SendJob {
   messageId: MessageId;
   workspaceId: WorkspaceId;
@@ -98,6 +112,8 @@ export interface Reads {
   getMessage(ws: WorkspaceId, id: MessageId): Promise<Message | undefined>;
   findMessageByProviderId(channelId: ChannelId, providerMessageId: string): Promise<Message | undefined>;
   listMessages(ws: WorkspaceId, filter: MessageFilter): Promise<Page<Message>>;
+  /** Messages with their positions, for a cursor (see MessageCursor). */
+  pageMessages(ws: WorkspaceId, cursor: MessageCursor): Promise<Array<{ seq: number; message: Message }>>;
 
   getWebhook(ws: WorkspaceId, id: WebhookId): Promise<Webhook | undefined>;
   listWebhooks(ws: WorkspaceId, offset: number, limit: number): Promise<Page<Webhook>>;

@@ -10,7 +10,7 @@ export const READ_VERBS = {
   getChannel: true, getChannelForInbound: true, getChannels: true, listChannels: true, getContact: true,
   getContacts: true, findContactByIdentifier: true, getContactIdentifiers: true, inboundContext: true,
   getConversation: true, findActiveConversation: true, listConversations: true, getMessage: true,
-  findMessageByProviderId: true, listMessages: true, getWebhook: true, listWebhooks: true,
+  findMessageByProviderId: true, listMessages: true, pageMessages: true, getWebhook: true, listWebhooks: true,
   countWebhooks: true, matchingWebhooks: true, listDeliveries: true, getDelivery: true, listAttempts: true,
   getEvent: true, nextDeliveryDue: true, nextSendJobDue: true, countEvents: true, listEvents: true,
 } as const satisfies Record<keyof Reads, true>;

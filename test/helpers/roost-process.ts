@@ -36,6 +36,8 @@ export interface RoostProcess {
   liveKey?: string;
   testKey?: string;
   signingKey?: string;
+  /** The default workspace's id, dashed, as printed at every start (Bird's paths name it). */
+  workspaceId: string;
   output(): string;
   /** Graceful stop (SIGTERM); resolves with the exit code. */
   stop(): Promise<number | null>;
@@ -120,6 +122,7 @@ export async function startRoost(opts: StartOptions = {}): Promise<RoostProcess>
     liveKey: pick('live access key'),
     testKey: pick('test access key'),
     signingKey: pick('signing key'),
+    workspaceId: pick('default workspace')!,
     output: () => out,
     child,
     async stop() {

@@ -727,6 +727,29 @@ export function runStoreConformance(
         expect(await store.listMessages(ws.id, { conversationId: conv.id, offset: 5, limit: 2 })).toEqual({ items: [], total: 5 });
       });
 
+      it('pages messages by position both ways, each page after the last position of the one before, other workspaces never', async () => {
+        const { ws, ch, conv } = await graph();
+        const msgs: Message[] = [];
+        for (let i = 0; i < 5; i++) msgs.push(f.message(conv, ch.id, { createdAt: f.T0 + i, content: { text: `m${i}` } }));
+        await write(async (tx) => {
+          for (const m of msgs) await tx.insertMessage(m);
+        });
+        const page = (after: number | null, order: 'desc' | 'asc', limit = 2) => store.pageMessages(ws.id, { conversationId: conv.id, after, order, limit });
+        const first = await page(null, 'desc');
+        expect(first).toEqual([{ seq: 5, message: msgs[4] }, { seq: 4, message: msgs[3] }]);
+        expect((await page(4, 'desc')).map((x) => x.seq)).toEqual([3, 2]);
+        expect((await page(2, 'desc')).map((x) => x.message.id)).toEqual([msgs[0]!.id]);
+        expect(await page(1, 'desc')).toEqual([]);
+        expect((await page(null, 'asc', 3)).map((x) => x.seq)).toEqual([1, 2, 3]);
+        expect((await page(3, 'asc', 3)).map((x) => x.message.id)).toEqual([msgs[3]!.id, msgs[4]!.id]);
+        // A message added meanwhile takes the next position: a cursor already given stays where it was.
+        const later = f.message(conv, ch.id, { createdAt: f.T0 + 9 });
+        await write((tx) => tx.insertMessage(later));
+        expect((await page(4, 'desc')).map((x) => x.seq)).toEqual([3, 2]);
+        expect((await page(5, 'asc')).map((x) => x.message.id)).toEqual([later.id]);
+        expect(await store.pageMessages(f.workspace().id, { conversationId: conv.id, after: null, order: 'desc', limit: 10 })).toEqual([]);
+      });
+
       it('lists only the messages of the conversation asked for', async () => {
         const { ws, ch, conv } = await graph();
         const other = await newContact(ws.id);

@@ -11,7 +11,7 @@ import {
   toWebhook, toWorkspace, webhookParams,
 } from '../rows.js';
 import type {
-  AuthenticatedKey, ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store,
+  AuthenticatedKey, ClaimedDelivery, ConversationFilter, MessageCursor, MessageFilter, NewDelivery, Page, Reads, SendJob, Store,
   TransactionOptions, Tx, Writes,
 } from '../store.js';
 import type { Procedure } from '../procedure.js';
@@ -405,6 +405,11 @@ const S = {
     AND seq <= (SELECT message_count FROM conversations WHERE id = $1 AND ${sameWorkspace('workspace_id', '$2')}) - $3 ORDER BY seq DESC LIMIT $4`),
   listMessagesExcluding: stmt('listMessagesExcluding', `SELECT * FROM messages WHERE conversation_id = $1 AND workspace_id = $2
     AND NOT (platform = ANY($3::text[])) ORDER BY seq DESC LIMIT $4 OFFSET $5`),
+  // A keyset range on (conversation_id, seq): one probe at any depth.
+  pageMessagesDesc: stmt('pageMessagesDesc', `SELECT * FROM messages WHERE conversation_id = $1 AND workspace_id = $2 AND seq < $3
+    ORDER BY seq DESC LIMIT $4`),
+  pageMessagesAsc: stmt('pageMessagesAsc', `SELECT * FROM messages WHERE conversation_id = $1 AND workspace_id = $2 AND seq > $3
+    ORDER BY seq ASC LIMIT $4`),
   messageCount: stmt('messageCount', `SELECT message_count AS n FROM conversations WHERE id = $1 AND ${sameWorkspace('workspace_id', '$2')}`),
   countMessages: stmt('countMessages', `SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND workspace_id = $2
     AND NOT (platform = ANY($3::text[]))`),
@@ -471,6 +476,12 @@ function reads(db: Queryable, channels?: ChannelCache): Reads {
     },
     getMessage: async (ws, id) => one(await S.getMessage(db, id, ws), toMessage),
     findMessageByProviderId: async (channelId, providerId) => one(await S.findMessageByProviderId(db, channelId, providerId), toMessage),
+    async pageMessages(ws, c: MessageCursor) {
+      const rows = c.order === 'desc'
+        ? await S.pageMessagesDesc(db, c.conversationId, ws, c.after ?? 2_147_483_647, c.limit)
+        : await S.pageMessagesAsc(db, c.conversationId, ws, c.after ?? 0, c.limit);
+      return rows.map((r) => ({ seq: Number(r.seq), message: toMessage(r) }));
+    },
     async listMessages(ws, f: MessageFilter): Promise<Page<Message>> {
       const exclude = f.excludePlatforms ?? [];
       if (exclude.length === 0) {

@@ -10,7 +10,7 @@ import type {
 import { CONVERSATION_STATUSES, DELIVERY_STATES } from '../../domain/records.js';
 import type { MessageStatus } from '../../domain/status.js';
 import type { Procedure } from '../procedure.js';
-import type { ClaimedDelivery, ConversationFilter, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, TransactionOptions, Tx } from '../store.js';
+import type { ClaimedDelivery, ConversationFilter, MessageCursor, MessageFilter, NewDelivery, Page, Reads, SendJob, Store, TransactionOptions, Tx } from '../store.js';
 import { assertAppendable } from '../appendable.js';
 import { ChannelCache } from '../channel-cache.js';
 import { WebhookCache } from './webhook-cache.js';
@@ -519,6 +519,13 @@ export class SqliteStore implements Store {
     return r ? toMessage(r) : undefined;
   };
 
+  pageMessages = async (ws: WorkspaceId, c: MessageCursor) => {
+    const rows = c.order === 'desc'
+      ? this.#s.pageMessagesDesc.all(c.conversationId, ws, c.after ?? 2_147_483_647, c.limit)
+      : this.#s.pageMessagesAsc.all(c.conversationId, ws, c.after ?? 0, c.limit);
+    return (rows as Array<Record<string, unknown>>).map((r) => ({ seq: r.seq as number, message: toMessage(r) }));
+  };
+
   listMessages = async (ws: WorkspaceId, f: MessageFilter): Promise<Page<Message>> => {
     const exclude = f.excludePlatforms ?? [];
     if (exclude.length === 0) {
@@ -918,6 +925,11 @@ function prepare(db: Database.Database) {
                      ORDER BY m.seq DESC LIMIT (?+0)`),
     // The conversation keeps its own count, in the same transaction as every insert.
     countMessages: p('SELECT message_count AS n FROM conversations WHERE id = ? AND workspace_id = ?'),
+    // A keyset range on (conversation_id, seq): one probe at any depth.
+    pageMessagesDesc: p(`SELECT * FROM messages WHERE conversation_id = ? AND workspace_id = ? AND seq < ?
+                         ORDER BY seq DESC LIMIT (?+0)`),
+    pageMessagesAsc: p(`SELECT * FROM messages WHERE conversation_id = ? AND workspace_id = ? AND seq > ?
+                        ORDER BY seq ASC LIMIT (?+0)`),
     insertMessage: p(`INSERT INTO messages (id, workspace_id, conversation_id, channel_id, platform, direction, status, type, content,
                       from_addr, to_addr, provider_message_id, mode, error, source, tag, report_url, created_at, updated_at, seq)
                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
