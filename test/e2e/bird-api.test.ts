@@ -16,7 +16,9 @@ describe('Bird Conversations API: conversation messages (end to end)', () => {
   const phone = phoneFactory();
 
   beforeAll(async () => {
-    roost = await startRoost();
+    // The sandbox's simulated steps (accepted → sent → delivered) held back past the test:
+    // a sent message's status stays what it was when it was made.
+    roost = await startRoost({ env: { ROOST_SIMULATED_STEP_MS: '60000' } });
     api = apiClient(roost.url, roost.liveKey!);
     sandbox = await createSandboxChannel(api);
   });
@@ -94,7 +96,7 @@ describe('Bird Conversations API: conversation messages (end to end)', () => {
       source: 'conversations',
       body: { type: 'text', text: { text: 'hello back' } },
     });
-    expect(['accepted', 'processing', 'sent', 'delivered']).toContain(sent.status);
+    expect(sent.status).toBe('accepted');
 
     // One message by id, in either id spelling.
     for (const id of [sent.id, sent.id.replaceAll('-', '')]) {
