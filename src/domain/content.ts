@@ -33,7 +33,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * scheme passes: Sendblue's own example (seed 001) sends `some_cdn_link.png`.
  */
 export function hasNonHttpScheme(url: string): boolean {
-  return /^\s*[a-z][a-z0-9+.-]*:/i.test(url) && !/^\s*https?:/i.test(url);
+  // As a browser reads it (WHATWG URL): tabs and newlines removed anywhere, C0 controls
+  // and spaces trimmed at the ends, so `java\tscript:` is `javascript:`.
+  const read = url.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+/, '');
+  return /^[a-z][a-z0-9+.-]*:/i.test(read) && !/^https?:/i.test(read);
 }
 
 /** An absolute http(s) URL of at most 2,048 characters: what a media message's `url` may be. */

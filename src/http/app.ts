@@ -57,7 +57,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     forceCloseConnections: false,
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-        if (closing) return refuseWhileClosing(res);
+        if (closing) return refuseWhileClosing(req.url, res);
         applyMethodOverride(req);
         handler(req, res);
       }),

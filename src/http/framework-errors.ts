@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { RoostError } from '../domain/errors.js';
 import { errorBody, sendError, statusOf } from './errors.js';
+import { birdErrorBody, isBirdPath, sendBirdError } from './routes/bird/errors.js';
 
 /**
  * What Fastify and Node answer themselves, before any route or error handler runs, in
@@ -13,15 +14,16 @@ import { errorBody, sendError, statusOf } from './errors.js';
 
 /** A path that does not decode, or a path parameter past the router's length limit. */
 export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+  const send = isBirdPath(req.url) ? sendBirdError : sendError;
   switch (err.code) {
     case 'FST_ERR_BAD_URL':
-      return sendError(reply, new RoostError('bad_request', 'the URL path is not validly percent-encoded'));
+      return send(reply, new RoostError('bad_request', 'the URL path is not validly percent-encoded'));
     // Every path parameter is an id; none is 100 characters long.
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return sendError(reply, new RoostError('not_found', 'resource not found'));
+      return send(reply, new RoostError('not_found', 'resource not found'));
     default:
       req.log.error({ err }, 'framework error');
-      return sendError(reply, new RoostError('internal', 'internal error'));
+      return send(reply, new RoostError('internal', 'internal error'));
   }
 };
 
@@ -47,8 +49,9 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
 }
 
 /** A request that arrives while the server closes: 503 code 100, and the connection closes. */
-export function refuseWhileClosing(res: ServerResponse): void {
-  const body = errorBody(new RoostError('unavailable', 'the server is shutting down; try again shortly'));
+export function refuseWhileClosing(url: string | undefined, res: ServerResponse): void {
+  const error = new RoostError('unavailable', 'the server is shutting down; try again shortly');
+  const body = isBirdPath(url) ? birdErrorBody(error) : errorBody(error);
   res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
 }
@@ -60,9 +63,10 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
  * other methods (`PUT /v1/conversations`), else 404 code 98, API not found.
  */
 export function answerUnrouted(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const send = isBirdPath(req.url) ? sendBirdError : sendError;
   const path = req.url.split('?')[0]!;
   const allowed = METHODS.filter((method) => method !== req.method && app.findRoute({ method, url: path }) !== null);
-  if (allowed.length === 0) return sendError(reply, new RoostError('api_not_found', `API not found: ${req.method} ${path}`));
+  if (allowed.length === 0) return send(reply, new RoostError('api_not_found', `API not found: ${req.method} ${path}`));
   reply.header('allow', allowed.join(', '));
-  return sendError(reply, new RoostError('method_not_allowed', `${req.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`));
+  return send(reply, new RoostError('method_not_allowed', `${req.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`));
 }

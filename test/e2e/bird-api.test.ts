@@ -141,7 +141,9 @@ describe('Bird Conversations API: conversation messages (end to end)', () => {
     };
     for (const limit of ['0', '101', 'abc', '1.5', '-1']) invalidPayload(await api('GET', birdPath(conversation.id, `?limit=${limit}`)), 'limit');
     invalidPayload(await api('GET', birdPath(conversation.id, '?reverse=maybe')), 'reverse');
-    for (const token of ['garbage', Buffer.from('[1,2]').toString('base64url'), 'x'.repeat(8001)]) {
+    // A position past 32 bits was never given (and PostgreSQL's positions cannot hold it).
+    const past = Buffer.from(JSON.stringify([conversation.id, 'desc', 2_147_483_648])).toString('base64url');
+    for (const token of ['garbage', Buffer.from('[1,2]').toString('base64url'), 'x'.repeat(8001), past]) {
       invalidPayload(await api('GET', birdPath(conversation.id, `?pageToken=${token}`)), 'pageToken');
     }
     // A token belongs to its list: not to the other order, nor to another conversation.
@@ -161,6 +163,17 @@ describe('Bird Conversations API: conversation messages (end to end)', () => {
     const otherMessage = (await api('GET', birdPath(other.id))).json.results[0].id;
     notFound(await api('GET', `${birdPath(conversation.id)}/${otherMessage}`));
     notFound(await api('GET', `/workspaces/${roost.workspaceId}/nope`));
+    // What is answered before any route runs is in Bird's body too under /workspaces.
+    notFound(await api('GET', birdPath('a'.repeat(120))));
+    const badUrl = await api('GET', birdPath('%ZZ'));
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.json).toEqual({ code: 'BadRequest', message: expect.any(String) });
+    for (const method of ['POST', 'DELETE', 'PATCH']) {
+      const res = await api(method, birdPath(conversation.id), method === 'DELETE' ? undefined : {});
+      expect(res.status, `${method}: ${res.text}`).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(res.json).toEqual({ code: 'MethodNotAllowed', message: expect.any(String) });
+    }
 
     // Another workspace's id in the path: 403, whatever the key; its key on this path too.
     const forbidden = await api('GET', `/workspaces/0f8fad5b-d9cb-469f-a165-70867728950e/conversations/${conversation.id}/messages`);

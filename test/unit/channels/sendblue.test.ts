@@ -213,6 +213,9 @@ describe('sendblue parse (receive webhook)', () => {
     ['neither content nor media', sendblueInboundPayload({ content: '', media_url: '' })],
     ['a javascript: media_url', sendblueInboundPayload({ media_url: 'javascript:alert(1)' })],
     ['a file: media_url', sendblueInboundPayload({ media_url: 'file:///etc/passwd' })],
+    ['a javascript: media_url split by a tab (a browser drops it)', sendblueInboundPayload({ media_url: 'java\tscript:alert(1)' })],
+    ['a javascript: media_url split by a newline', sendblueInboundPayload({ media_url: 'java\nscript:alert(1)' })],
+    ['a javascript: media_url behind a control character', sendblueInboundPayload({ media_url: '\u0001javascript:alert(1)' })],
     ['a non-string content', sendblueInboundPayload({ content: 5 })],
     ['no is_outbound or status', sendblueInboundPayload({ is_outbound: undefined, status: undefined })],
   ])('refuses a body with %s as bad_request', (_what, body) => {

@@ -25,8 +25,17 @@ const CODE: Record<ErrorKind, string> = {
   internal: 'InternalError',
 };
 
-export function sendBirdError(reply: FastifyReply, err: RoostError): FastifyReply {
+export function birdErrorBody(err: RoostError): string {
   const body: Record<string, unknown> = { code: CODE[err.kind], message: err.message };
   if (err.parameter !== null && CODE[err.kind] === 'InvalidPayload') body.details = { [err.parameter]: [err.message] };
-  return reply.code(statusOf(err)).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  return JSON.stringify(body);
+}
+
+export function sendBirdError(reply: FastifyReply, err: RoostError): FastifyReply {
+  return reply.code(statusOf(err)).type('application/json; charset=utf-8').send(birdErrorBody(err));
+}
+
+/** Bird's paths (`/workspaces/…`): their errors are in Bird's body, wherever they are answered. */
+export function isBirdPath(url: string | undefined): boolean {
+  return url !== undefined && (url === '/workspaces' || url.startsWith('/workspaces/') || url.startsWith('/workspaces?'));
 }

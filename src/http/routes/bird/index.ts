@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { RoostError } from '../../../domain/errors.js';
 import type { AppDeps } from '../../app.js';
 import { accessKeyAuth } from '../../auth.js';
 import { toRoostError } from '../../errors.js';
+import { answerUnrouted } from '../../framework-errors.js';
 import { sendBirdError } from './errors.js';
 import { birdMessageRoutes } from './messages.js';
 
@@ -15,7 +15,7 @@ export function birdRoutes(deps: AppDeps) {
   return async function (app: FastifyInstance) {
     app.decorateRequest('caller', null as never);
     app.setErrorHandler((err, req, reply) => sendBirdError(reply, toRoostError(err, req)));
-    app.setNotFoundHandler((req, reply) => sendBirdError(reply, new RoostError('api_not_found', `API not found: ${req.method} ${req.url.split('?')[0]}`)));
+    app.setNotFoundHandler((req, reply) => answerUnrouted(app, req, reply));
     app.addHook('onRequest', accessKeyAuth(deps.store, { bearer: true }));
     await app.register(birdMessageRoutes(deps));
   };

@@ -6,6 +6,8 @@ const MAX_TOKEN_LENGTH = 8000;
 
 export type Order = 'desc' | 'asc';
 
+const MAX_POSITION = 2_147_483_647;
+
 /**
  * A page token: the last position a page gave, with the list it belongs to (the
  * conversation and the order), as base64url JSON. A token of another list, or one that
@@ -27,6 +29,7 @@ export function positionAfter(raw: unknown, conversationId: ConversationId, orde
   }
   if (!Array.isArray(decoded) || decoded.length !== 3) throw bad();
   const [conversation, tokenOrder, after] = decoded as unknown[];
-  if (conversation !== conversationId || tokenOrder !== order || !Number.isSafeInteger(after) || (after as number) < 0) throw bad();
+  // Positions are 32-bit on PostgreSQL: a larger one was never given.
+  if (conversation !== conversationId || tokenOrder !== order || !Number.isInteger(after) || (after as number) < 0 || (after as number) > MAX_POSITION) throw bad();
   return after as number;
 }
