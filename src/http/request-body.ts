@@ -50,9 +50,16 @@ function readAttributes(req: FastifyRequest): Record<string, unknown> {
     if (type.startsWith('application/x-www-form-urlencoded') && !looksJson) {
       return fromParams(new URLSearchParams(raw.toString('utf8')));
     }
+    let text: string;
+    try {
+      text = STRICT_UTF8.decode(raw);
+    } catch {
+      // Decoded leniently, such bytes would be stored as U+FFFD without a word.
+      throw new RoostError('bad_request', 'request body is not valid UTF-8');
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(raw.toString('utf8'));
+      parsed = JSON.parse(text);
     } catch {
       throw new RoostError('bad_request', 'request body is not valid JSON');
     }
@@ -64,6 +71,8 @@ function readAttributes(req: FastifyRequest): Record<string, unknown> {
   const q = req.url.indexOf('?');
   return q === -1 ? {} : fromParams(new URLSearchParams(req.url.slice(q + 1)));
 }
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 const RESERVED = new Set(['_method', 'access_key']);
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

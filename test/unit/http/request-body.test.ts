@@ -47,6 +47,13 @@ describe('attributesOf: lone surrogates', () => {
     expect(errorOf(() => attributesOf(req(undefined, undefined, '/v1/send?content=%7B%22text%22%3A%22%5Cud800%22%7D'))).parameter).toBe('content.text');
   });
 
+  it('refuses a JSON body whose bytes are not valid UTF-8 (an encoded lone surrogate, a stray byte) with 400 code 21', () => {
+    for (const bytes of [[0xed, 0xa0, 0x80], [0xff], [0xc3]]) {
+      const body = Buffer.concat([Buffer.from('{"text":"a'), Buffer.from(bytes), Buffer.from('b"}')]);
+      expect(errorOf(() => attributesOf(req(body, JSON_TYPE)))).toMatchObject({ kind: 'bad_request', code: 21 });
+    }
+  });
+
   it('keeps well-formed text whole: pairs, emoji, RTL and NUL', () => {
     const body = { text: 'a \ud83d\ude00 b \u202e c \u0000 é' };
     expect(attributesOf(req(JSON.stringify(body), JSON_TYPE))).toEqual(body);
