@@ -35,6 +35,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function hasNonHttpScheme(url: string): boolean {
   // As a browser reads it (WHATWG URL): tabs and newlines removed anywhere, C0 controls
   // and spaces trimmed at the ends, so `java\tscript:` is `javascript:`.
+  // eslint-disable-next-line no-control-regex -- the C0 controls are what is trimmed
   const read = url.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+/, '');
   return /^[a-z][a-z0-9+.-]*:/i.test(read) && !/^https?:/i.test(read);
 }
