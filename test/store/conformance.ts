@@ -710,13 +710,18 @@ export function runStoreConformance(
         expect((await store.listMessages(ws.id, { conversationId: conv.id, offset: 0, limit: 10 })).total).toBe(4);
       });
 
-      it('lists messages newest first, with offset, limit and total', async () => {
-        const { ws, ch, conv } = await graph();
-        const msgs: Message[] = [];
-        for (let i = 0; i < 5; i++) msgs.push(f.message(conv, ch.id, { createdAt: f.T0 + i, content: { text: `m${i}` } }));
+      /** A conversation with five messages m0..m4, a millisecond apart, oldest first. */
+      async function withFiveMessages() {
+        const g = await graph();
+        const msgs = Array.from({ length: 5 }, (_, i) => f.message(g.conv, g.ch.id, { createdAt: f.T0 + i, content: { text: `m${i}` } }));
         await write(async (tx) => {
           for (const m of msgs) await tx.insertMessage(m);
         });
+        return { ...g, msgs };
+      }
+
+      it('lists messages newest first, with offset, limit and total', async () => {
+        const { ws, conv, msgs } = await withFiveMessages();
         const newestFirst = [...msgs].reverse();
         const all = await store.listMessages(ws.id, { conversationId: conv.id, offset: 0, limit: 10 });
         expect(all.items).toEqual(newestFirst);
@@ -728,12 +733,7 @@ export function runStoreConformance(
       });
 
       it('pages messages by position both ways, each page after the last position of the one before, other workspaces never', async () => {
-        const { ws, ch, conv } = await graph();
-        const msgs: Message[] = [];
-        for (let i = 0; i < 5; i++) msgs.push(f.message(conv, ch.id, { createdAt: f.T0 + i, content: { text: `m${i}` } }));
-        await write(async (tx) => {
-          for (const m of msgs) await tx.insertMessage(m);
-        });
+        const { ws, ch, conv, msgs } = await withFiveMessages();
         const page = (after: number | null, order: 'desc' | 'asc', limit = 2) => store.pageMessages(ws.id, { conversationId: conv.id, after, order, limit });
         const first = await page(null, 'desc');
         expect(first).toEqual([{ seq: 5, message: msgs[4] }, { seq: 4, message: msgs[3] }]);

@@ -22,6 +22,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 runStoreConformance('sqlite, writer thread', () => ThreadedSqliteStore.open(join(dir, 'conformance.db')));
 runWhenFoundSuite('sqlite, writer thread', () => ThreadedSqliteStore.open(join(dir, `${newId()}.db`)));
 
+/** A module path for a script's import, from this file. */
+const src = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+
+/** Runs `script` as a module in a process of its own (one whose end a test watches). */
+function runScript(script: string) {
+  const file = join(dir, `${newId()}.mts`);
+  writeFileSync(file, script);
+  return spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 20_000, cwd: process.cwd() });
+}
+
 describe('ThreadedSqliteStore specifics', () => {
   const stores: Store[] = [];
   const fresh = async () => {
@@ -122,7 +132,6 @@ describe('ThreadedSqliteStore specifics', () => {
 
   it('stops the process when the writer thread dies, after refusing what was pending', () => {
     const db = join(dir, `${newId()}.db`);
-    const src = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
     const script = `
       import { ThreadedSqliteStore } from ${src('../../src/store/sqlite/threaded-store.ts')};
       import { endWriterThread, insertWorkspaceHere } from ${src('./fixtures/procedures.ts')};
@@ -133,9 +142,7 @@ describe('ThreadedSqliteStore specifics', () => {
       await refused;
       setTimeout(() => console.log('still running'), 2000);
     `;
-    const file = join(dir, `${newId()}.mts`);
-    writeFileSync(file, script);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 20_000, cwd: process.cwd() });
+    const run = runScript(script);
     expect(run.stdout, run.stderr).toContain('refused: the SQLite writer thread exited (code 3)');
     expect(run.stdout).not.toContain('still running');
     expect(run.status).not.toBe(0);
@@ -171,7 +178,6 @@ describe('ThreadedSqliteStore specifics', () => {
   });
 
   it('stops the process, rather than hang, when a batch of results cannot be read on the event loop', () => {
-    const src = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
     // 10,000 levels: the writer thread's clone succeeds, the event loop's cannot rebuild it.
     const script = `
       import { ThreadedSqliteStore } from ${src('../../src/store/sqlite/threaded-store.ts')};
@@ -180,9 +186,7 @@ describe('ThreadedSqliteStore specifics', () => {
       await s.run(nestedResult, 10_000).catch((e) => console.log('refused:', e.message));
       setTimeout(() => console.log('still running'), 2000);
     `;
-    const file = join(dir, `${newId()}.mts`);
-    writeFileSync(file, script);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 20_000, cwd: process.cwd() });
+    const run = runScript(script);
     expect(run.stdout, run.stderr).toContain('refused: a message from the SQLite writer thread could not be read');
     expect(run.stdout).not.toContain('still running');
     expect(run.status).not.toBe(0);

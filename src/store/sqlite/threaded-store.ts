@@ -8,7 +8,7 @@ import { readVerbs, txVerbs } from '../verbs.js';
 import type { TxVerb } from '../verbs.js';
 import { moduleThread } from './module-thread.js';
 import { endedOnAbort, SqliteStore } from './sqlite-store.js';
-import { batchPerTurn } from './turn-batch.js';
+import { batchPerTurn, postEach } from './turn-batch.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
 interface Waiting {
@@ -165,22 +165,12 @@ export class ThreadedSqliteStore {
   readonly #send = batchPerTurn<ToWriter>((batch) => this.#post(batch));
 
   /**
-   * Posts a turn's requests. One whose arguments cannot be copied to the thread (the
-   * structured clone throws: nested past V8's stack, say; input is bounded well before
-   * that, see domain/json-depth.ts) fails alone, and the others of its turn still go.
+   * Posts a turn's requests. One whose arguments cannot be copied to the thread (nested
+   * past V8's stack, say; input is bounded well before that, see domain/json-depth.ts)
+   * fails alone, and the others of its turn still go.
    */
   #post(batch: ToWriter[]): void {
-    try {
-      this.#worker.postMessage(batch);
-    } catch {
-      for (const m of batch) {
-        try {
-          this.#worker.postMessage([m]);
-        } catch (error) {
-          this.#refuse(m, error);
-        }
-      }
-    }
+    postEach((b) => this.#worker.postMessage(b), batch, (m, error) => this.#refuse(m, error));
   }
 
   #refuse(m: ToWriter, error: unknown): void {

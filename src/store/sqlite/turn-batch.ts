@@ -13,3 +13,22 @@ export function batchPerTurn<T>(flush: (batch: T[]) => void): (item: T) => void 
     });
   };
 }
+
+/**
+ * Posts a batch between threads as one message; when its structured clone throws (a
+ * value nested past V8's stack), posts each item alone, and an item that still cannot
+ * be copied goes to `refused` with the error, so that the rest of its batch is not lost.
+ */
+export function postEach<T>(post: (batch: T[]) => void, batch: T[], refused: (item: T, error: unknown) => void): void {
+  try {
+    post(batch);
+  } catch {
+    for (const item of batch) {
+      try {
+        post([item]);
+      } catch (error) {
+        refused(item, error);
+      }
+    }
+  }
+}

@@ -7,7 +7,7 @@ import type { Procedure } from '../procedure.js';
 import type { Tx } from '../store.js';
 import { fromWire, toWire } from '../thread-error.js';
 import { SqliteStore } from './sqlite-store.js';
-import { batchPerTurn } from './turn-batch.js';
+import { batchPerTurn, postEach } from './turn-batch.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
 /**
@@ -44,17 +44,7 @@ const send = batchPerTurn<FromWriter>((batch) => post(batch));
  * while a caller never told anything would wait for ever.
  */
 function post(batch: FromWriter[]): void {
-  try {
-    port.postMessage(batch);
-  } catch {
-    for (const m of batch) {
-      try {
-        port.postMessage([m]);
-      } catch (error) {
-        port.postMessage([unsendable(m, error)]);
-      }
-    }
-  }
+  postEach((b) => port.postMessage(b), batch, (m, error) => port.postMessage([unsendable(m, error)]));
 }
 
 function unsendable(m: FromWriter, error: unknown): FromWriter {

@@ -37,5 +37,5 @@ export function sendBirdError(reply: FastifyReply, err: RoostError): FastifyRepl
 
 /** Bird's paths (`/workspaces/…`): their errors are in Bird's body, wherever they are answered. */
 export function isBirdPath(url: string | undefined): boolean {
-  return url !== undefined && (url === '/workspaces' || url.startsWith('/workspaces/') || url.startsWith('/workspaces?'));
+  return url !== undefined && /^\/workspaces(?:[/?]|$)/.test(url);
 }
